@@ -164,6 +164,11 @@ public struct RulesInvalidError: Error, Sendable, CustomStringConvertible {
     /// Every finding, errors and warnings.
     public var findings: [RuleFinding]
 
+    /// An error carrying `findings`.
+    public init(findings: [RuleFinding]) {
+        self.findings = findings
+    }
+
     /// A finding per line.
     public var description: String {
         findings.errors.map { "\($0.path): \($0.message)" }.joined(separator: "\n")

@@ -1,0 +1,86 @@
+import Foundation
+import StatusRules
+
+/// Reads cases as the faces show them.
+public struct CaseDirectory: Sendable {
+    let store: any StatusStore
+    let registry: RulesRegistry
+
+    /// A directory.
+    public init(store: any StatusStore, registry: RulesRegistry) {
+        self.store = store
+        self.registry = registry
+    }
+
+    /// A case that is not withdrawn, by external id; `notFound` otherwise.
+    public func activeCase(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord {
+        guard let record = try await store.caseRecord(tenant: tenant, externalCaseId: externalCaseId), record.withdrawnAt == nil else {
+            throw StatusError.notFound("no case '\(externalCaseId)'")
+        }
+        return record
+    }
+
+    /// A case that is not withdrawn, by OeP flow instance id or else external id.
+    public func activeCase(tenant: TenantID, flowInstanceOrExternalId id: String) async throws -> CaseRecord {
+        guard let record = try await store.caseRecord(tenant: tenant, flowInstanceOrExternalId: id), record.withdrawnAt == nil else {
+            throw StatusError.notFound("no case '\(id)'")
+        }
+        return record
+    }
+
+    /// The organisation's cases, newest status change first.
+    public func cases(tenant: TenantID, organisationNumber: OrganisationNumber) async throws -> [CaseRecord] {
+        try await store.withTransaction(tenant: tenant) { tx in try await tx.cases(organisationNumber: organisationNumber.digits) }
+    }
+
+    /// A case's events, oldest first.
+    public func history(tenant: TenantID, externalCaseId: String) async throws -> [CaseEvent] {
+        let record = try await activeCase(tenant: tenant, externalCaseId: externalCaseId)
+        return try await store.withTransaction(tenant: tenant) { tx in try await tx.events(caseId: record.caseId) }
+    }
+
+    /// The snapshot to show `tenant`'s cases with.
+    public func snapshot(_ tenant: TenantID) throws -> RuleSnapshot {
+        guard let snapshot = registry.snapshot(for: tenant) else {
+            throw StatusError.unavailable("the rules of this tenant are not loaded")
+        }
+        return snapshot
+    }
+}
+
+/// Reads a tenant's change feed.
+public struct ChangeFeedReader: Sendable {
+    let store: any StatusStore
+    let registry: RulesRegistry
+
+    /// The default page size.
+    public static let defaultLimit = 500
+    /// The largest page served.
+    public static let maxLimit = 5000
+
+    /// A reader.
+    public init(store: any StatusStore, registry: RulesRegistry) {
+        self.store = store
+        self.registry = registry
+    }
+
+    /// The changes after `offset`, inside the tenant's retention window, and the offset to pass back.
+    public func page(tenant: TenantID, after offset: FeedOffset, limit: Int, now: Date = Date()) async throws -> ChangeFeedPage {
+        let days = registry.snapshot(for: tenant)?.document.feedRetentionDays ?? RulesDocument.defaultFeedRetentionDays
+        let since = now.addingTimeInterval(-Double(days) * 86_400)
+        // The horizon is learnt in a transaction of its own, so the exclusive lock that waits for
+        // writers in flight is held for an instant, not for the whole read.
+        let horizon = try await store.withTransaction(tenant: tenant) { tx in try await tx.feedHorizon() }
+        let entries = try await store.withTransaction(tenant: tenant) { tx in
+            try await tx.feedEntries(after: offset.position, upTo: horizon, since: since, limit: limit)
+        }
+        let next: Int64
+        if entries.count == limit, let last = entries.last {
+            next = last.position
+        } else {
+            // Everything up to the horizon has been seen (or lies outside the window).
+            next = max(offset.position, horizon)
+        }
+        return ChangeFeedPage(changes: entries, next: FeedOffset(position: next))
+    }
+}

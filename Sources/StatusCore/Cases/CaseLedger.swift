@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import StatusRules
+
+/// A status change for a case, as every face submits it: the Swedish event, a Norwegian update.
+public struct CaseChange: Sendable {
+    /// The kind of message (`events`, `dibk-oppdatering`): scopes idempotency and dead letters.
+    public var scope: String
+    public var messageId: String?
+    public var sourceSystem: String
+    public var externalCaseId: String
+    public var flowInstanceId: String?
+    public var caseType: String?
+    public var organisationNumber: String?
+    /// The raw code to map.
+    public var rawStatus: String
+    public var occurredAt: Date
+    public var changeType: ChangeType
+    /// Whether the case must exist already (a Norwegian update for an unknown submission is 404).
+    public var requiresExistingCase: Bool
+    /// The message as received.
+    public var payload: JSONValue
+
+    /// A change.
+    public init(
+        scope: String, messageId: String?, sourceSystem: String, externalCaseId: String, flowInstanceId: String? = nil,
+        caseType: String? = nil, organisationNumber: String? = nil, rawStatus: String, occurredAt: Date,
+        changeType: ChangeType, requiresExistingCase: Bool = false, payload: JSONValue
+    ) {
+        self.scope = scope
+        self.messageId = messageId
+        self.sourceSystem = sourceSystem
+        self.externalCaseId = externalCaseId
+        self.flowInstanceId = flowInstanceId
+        self.caseType = caseType
+        self.organisationNumber = organisationNumber
+        self.rawStatus = rawStatus
+        self.occurredAt = occurredAt
+        self.changeType = changeType
+        self.requiresExistingCase = requiresExistingCase
+        self.payload = payload
+    }
+}
+
+/// A message a face hands to the ledger: its change, and what the face writes and answers once
+/// the change is applied (in the same transaction).
+public protocol LedgerMessage: Sendable {
+    /// The change to apply.
+    var change: CaseChange { get }
+    /// Face-specific writes and the answer to store for the message id.
+    func respond(to applied: AppliedChange, in transaction: any TenantTransaction) async throws -> JSONValue
+}
+
+/// What applying a change did.
+public struct AppliedChange: Sendable {
+    /// The case after the change.
+    public var caseRecord: CaseRecord
+    /// The event recorded.
+    public var event: CaseEvent
+    /// Whether the case was created by this change.
+    public var created: Bool
+}
+
+/// The answer to a message: stored the first time, replayed unchanged on a retry.
+public struct LedgerAnswer: Sendable {
+    public var response: JSONValue
+    /// True when this is a retry answered from the stored response.
+    public var replayed: Bool
+}
+
+/// Applies case changes: the one place where idempotency, mapping, transition rules, the case
+/// projection, the event history and the feed meet, all in one transaction.
+public struct CaseLedger: Sendable {
+    let store: any StatusStore
+    let registry: RulesRegistry
+    let logger: Logger
+
+    /// A ledger.
+    public init(store: any StatusStore, registry: RulesRegistry, logger: Logger) {
+        self.store = store
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Outcome of applying a message inside a transaction.
+    public enum Outcome: Sendable {
+        case answered(LedgerAnswer)
+        case rejected(Rejection)
+    }
+
+    /// Submits a message: applies it, or parks it as a dead letter and throws `.rejected`.
+    public func submit(_ message: some LedgerMessage, tenant: TenantID, correlationId: String) async throws -> LedgerAnswer {
+        let snapshot = try currentSnapshot(tenant)
+        let outcome = try await retryingConflicts {
+            try await store.withTransaction(tenant: tenant) { tx in
+                try await apply(message, snapshot: snapshot, in: tx, correlationId: correlationId)
+            }
+        }
+        switch outcome {
+        case .answered(let answer):
+            return answer
+        case .rejected(let rejection):
+            let change = message.change
+            let id = try await retryingConflicts {
+                try await store.withTransaction(tenant: tenant) { tx in
+                    try await tx.park(
+                        DeadLetterDraft(
+                            scope: change.scope, messageId: change.messageId, rejection: rejection, payload: change.payload,
+                            correlationId: correlationId
+                        )
+                    )
+                }
+            }
+            logger.info(
+                "message parked as dead letter",
+                metadata: ["tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(change.scope)"]
+            )
+            throw StatusError.rejected(rejection, deadLetterId: id.uuidString.lowercased())
+        }
+    }
+
+    /// The snapshot serving `tenant`; a tenant whose rules are not loaded cannot accept messages.
+    func currentSnapshot(_ tenant: TenantID) throws -> RuleSnapshot {
+        guard let snapshot = registry.snapshot(for: tenant) else {
+            throw StatusError.unavailable("the rules of this tenant are not loaded")
+        }
+        return snapshot
+    }
+
+    /// Applies `message` in `tx`: the idempotency check, the mapping, the transition check, and all writes.
+    public func apply(
+        _ message: some LedgerMessage, snapshot: RuleSnapshot, in tx: any TenantTransaction, correlationId: String
+    ) async throws -> Outcome {
+        let change = message.change
+        if let messageId = change.messageId, let stored = try await tx.storedResponse(scope: change.scope, messageId: messageId) {
+            guard stored.request == change.payload else { throw StatusError.duplicateMessageConflict(messageId: messageId) }
+            return .answered(LedgerAnswer(response: stored.response, replayed: true))
+        }
+
+        let existing = try await tx.lockCase(externalCaseId: change.externalCaseId)
+        if change.requiresExistingCase && existing == nil {
+            throw StatusError.notFound("no case '\(change.externalCaseId)'")
+        }
+
+        let target: PortalStatus
+        switch snapshot.map(source: change.sourceSystem, code: change.rawStatus) {
+        case .unknownSource:
+            return .rejected(Rejection(code: .unknownSourceSystem, detail: "the rules have no source system '\(change.sourceSystem)'"))
+        case .unmapped:
+            return .rejected(
+                Rejection(code: .unmappedStatus, detail: "source system '\(change.sourceSystem)' has no mapping for code '\(change.rawStatus)'"))
+        case .mapped(let status, _):
+            target = status
+        }
+
+        let now = Date()
+        // An event older than the case's last applied one is history, not news.
+        let applied = existing.map { change.occurredAt >= $0.lastStatusChange } ?? true
+        let isDelete = change.changeType == .delete
+        if applied, !isDelete, let existing, existing.withdrawnAt == nil {
+            let from = existing.displayed(by: snapshot).portalStatus
+            if !snapshot.isTransitionAllowed(from: from, to: target) {
+                return .rejected(
+                    Rejection(
+                        code: .illegalTransition,
+                        detail: "the rules do not allow case '\(change.externalCaseId)' to move from '\(from?.name ?? existing.status)' to '\(target.name)'"
+                    ))
+            }
+        }
+
+        var record: CaseRecord
+        let created = existing == nil
+        if var current = existing {
+            if applied {
+                current.sourceSystem = change.sourceSystem
+                current.rawStatus = change.rawStatus
+                current.status = target.name
+                current.category = target.category
+                current.ruleVersion = snapshot.version
+                current.lastStatusChange = change.occurredAt
+                if let flow = change.flowInstanceId { current.flowInstanceId = flow }
+                if let type = change.caseType { current.caseType = type }
+                if let organisation = change.organisationNumber { current.organisationNumber = organisation }
+                // A Delete withdraws the case; a later Create or Update brings it back.
+                current.withdrawnAt = isDelete ? now : nil
+                try await tx.updateCase(current)
+            }
+            record = current
+        } else {
+            record = CaseRecord(
+                caseId: UUID(), externalCaseId: change.externalCaseId, flowInstanceId: change.flowInstanceId,
+                caseType: change.caseType ?? "", organisationNumber: change.organisationNumber, sourceSystem: change.sourceSystem,
+                rawStatus: change.rawStatus, status: target.name, category: target.category, ruleVersion: snapshot.version,
+                lastStatusChange: change.occurredAt, createdAt: now, withdrawnAt: isDelete ? now : nil
+            )
+            try await tx.insertCase(record)
+        }
+
+        let event = CaseEvent(
+            eventId: UUID(), caseId: record.caseId, messageId: change.messageId, changeType: change.changeType,
+            sourceSystem: change.sourceSystem, rawStatus: change.rawStatus, status: target.name, category: target.category,
+            ruleVersion: snapshot.version, applied: applied, occurredAt: change.occurredAt, recordedAt: now,
+            correlationId: correlationId, payload: change.payload
+        )
+        try await tx.appendEvent(event)
+        if applied {
+            try await tx.appendFeed(
+                FeedChange(
+                    caseId: record.caseId, externalCaseId: record.externalCaseId, status: isDelete ? nil : target.name,
+                    category: isDelete ? nil : target.category, reason: isDelete ? .delete : .event, ruleVersion: snapshot.version
+                ))
+        }
+        let appliedChange = AppliedChange(caseRecord: record, event: event, created: created)
+        let response = try await message.respond(to: appliedChange, in: tx)
+        if let messageId = change.messageId {
+            try await tx.storeResponse(scope: change.scope, messageId: messageId, request: change.payload, response: response)
+        }
+        return .answered(LedgerAnswer(response: response, replayed: false))
+    }
+}
+
+/// Runs `operation`, retrying when a concurrent writer won a race on a unique key (two first
+/// events of one case, two retries of one message): the retry then sees what the winner wrote.
+func retryingConflicts<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
+    var attempt = 0
+    while true {
+        do {
+            return try await operation()
+        } catch let error as StoreError {
+            guard case .conflict = error, attempt < 4 else { throw error }
+            attempt += 1
+        }
+    }
+}

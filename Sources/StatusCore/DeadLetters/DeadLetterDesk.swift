@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import StatusRules
+
+/// Turns a parked payload back into a message, for one scope of dead letters.
+public protocol DeadLetterDecoder: Sendable {
+    /// The scope it reads (`events`, `dibk-oppdatering`).
+    var scope: String { get }
+    /// The message the payload held; it was valid when parked.
+    func message(from payload: JSONValue) throws -> any LedgerMessage
+}
+
+/// Reads parked Swedish-style events.
+public struct EventDeadLetterDecoder: DeadLetterDecoder {
+    /// A decoder.
+    public init() {}
+
+    /// `events`.
+    public var scope: String { EventMessage.scope }
+
+    /// The event.
+    public func message(from payload: JSONValue) throws -> any LedgerMessage {
+        EventMessage(try EventSubmission(json: payload))
+    }
+}
+
+/// What a replay did.
+public struct ReplayResult: Sendable, Equatable {
+    public var deadLetterId: String
+    /// `accepted` (the message is now applied) or `rejected` (still parked; see code and detail).
+    public var outcome: String
+    public var code: String?
+    public var detail: String?
+    /// The answer the message now has, when accepted.
+    public var response: JSONValue?
+
+    /// The result as stored with the dead letter.
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["outcome": .string(outcome), "at": .string(RFC3339.format(Date()))]
+        if let code { members["code"] = .string(code) }
+        if let detail { members["detail"] = .string(detail) }
+        if let response { members["response"] = response }
+        return .object(members)
+    }
+}
+
+/// Lists dead letters and replays them through the tenant's current rules.
+public struct DeadLetterDesk: Sendable {
+    let store: any StatusStore
+    let ledger: CaseLedger
+    let decoders: [String: any DeadLetterDecoder]
+    let logger: Logger
+
+    /// A desk replaying the scopes `decoders` read.
+    public init(store: any StatusStore, ledger: CaseLedger, decoders: [any DeadLetterDecoder], logger: Logger) {
+        self.store = store
+        self.ledger = ledger
+        self.decoders = Dictionary(decoders.map { ($0.scope, $0) }, uniquingKeysWith: { first, _ in first })
+        self.logger = logger
+    }
+
+    /// Dead letters in a state (`nil`: all), oldest first.
+    public func list(tenant: TenantID, state: DeadLetter.State?, limit: Int = 1000) async throws -> [DeadLetter] {
+        try await store.withTransaction(tenant: tenant) { tx in try await tx.deadLetters(state: state, limit: limit) }
+    }
+
+    /// Replays one dead letter. The replay and the dead letter's new state commit together, so a
+    /// message is never applied twice nor lost between the two.
+    public func replay(id: UUID, tenant: TenantID) async throws -> ReplayResult {
+        let snapshot = try ledger.currentSnapshot(tenant)
+        return try await retryingConflicts {
+            try await store.withTransaction(tenant: tenant) { tx in
+                guard let letter = try await tx.lockDeadLetter(id: id) else {
+                    throw StatusError.notFound("no dead letter \(id.uuidString.lowercased())")
+                }
+                let idText = id.uuidString.lowercased()
+                guard letter.state == .pending else {
+                    return ReplayResult(deadLetterId: idText, outcome: "accepted", code: nil, detail: "already replayed", response: nil)
+                }
+                guard let decoder = decoders[letter.scope] else {
+                    throw StatusError.unavailable("dead letters of kind '\(letter.scope)' cannot be replayed by this server")
+                }
+                let result: ReplayResult
+                do {
+                    let message = try decoder.message(from: letter.payload)
+                    switch try await ledger.apply(message, snapshot: snapshot, in: tx, correlationId: letter.correlationId) {
+                    case .answered(let answer):
+                        result = ReplayResult(deadLetterId: idText, outcome: "accepted", code: nil, detail: nil, response: answer.response)
+                    case .rejected(let rejection):
+                        result = ReplayResult(
+                            deadLetterId: idText, outcome: "rejected", code: rejection.code.rawValue, detail: rejection.detail, response: nil)
+                    }
+                } catch let error as StatusError {
+                    // A message that can no longer be applied at all (its id reused for another body,
+                    // its case gone) stays parked with the reason.
+                    let (code, detail) = Self.describe(error)
+                    result = ReplayResult(deadLetterId: idText, outcome: "rejected", code: code, detail: detail, response: nil)
+                }
+                try await tx.recordReplay(
+                    id: id, replayed: result.outcome == "accepted", code: result.code, detail: result.detail, result: result.jsonValue)
+                return result
+            }
+        }
+    }
+
+    /// Replays every pending dead letter, oldest first, each in its own transaction.
+    public func replayAll(tenant: TenantID, limit: Int = 10_000) async throws -> [ReplayResult] {
+        let pending = try await list(tenant: tenant, state: .pending, limit: limit)
+        var results: [ReplayResult] = []
+        for letter in pending {
+            results.append(try await replay(id: letter.id, tenant: tenant))
+        }
+        logger.info(
+            "dead letters replayed",
+            metadata: [
+                "tenant": "\(tenant)", "replayed": "\(results.count)",
+                "accepted": "\(results.filter { $0.outcome == "accepted" }.count)",
+            ])
+        return results
+    }
+
+    static func describe(_ error: StatusError) -> (String, String) {
+        switch error {
+        case .duplicateMessageConflict(let id): ("DUPLICATE_MESSAGE_CONFLICT", "message id \(id) was accepted with another body")
+        case .notFound(let detail): ("NOT_FOUND", detail)
+        case .validationFailed(let errors): ("VALIDATION_FAILED", errors.map { "\($0.pointer): \($0.message)" }.joined(separator: "; "))
+        default: ("REJECTED", "\(error)")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Logging
+
+/// What `/health` asks the storage side.
+public protocol HealthProbe: Sendable {
+    /// Whether the database answers now.
+    func databaseIsReachable() async -> Bool
+    /// Whether rule notifications are being received (`nil` when this process does not listen).
+    var notificationsConnected: Bool? { get }
+}
+
+/// Every core operation the faces call, wired to one store.
+public struct StatusServices: Sendable {
+    public let registry: RulesRegistry
+    public let loader: RulesLoader
+    public let rules: RulesAdministration
+    public let ledger: CaseLedger
+    public let events: EventRecorder
+    public let cases: CaseDirectory
+    public let feed: ChangeFeedReader
+    public let deadLetters: DeadLetterDesk
+    public let keys: APIKeyAuthenticator
+    public let keyStore: any APIKeyStore
+    public let health: any HealthProbe
+
+    /// The services over `store`, replaying dead letters with `decoders` (the Swedish event decoder is always included).
+    public init(
+        store: any StatusStore, keyStore: any APIKeyStore, health: any HealthProbe, registry: RulesRegistry = RulesRegistry(),
+        deadLetterDecoders: [any DeadLetterDecoder] = [], logger: Logger
+    ) {
+        self.registry = registry
+        self.loader = RulesLoader(store: store, registry: registry, logger: logger)
+        self.rules = RulesAdministration(store: store, registry: registry, logger: logger)
+        self.ledger = CaseLedger(store: store, registry: registry, logger: logger)
+        self.events = EventRecorder(ledger: ledger)
+        self.cases = CaseDirectory(store: store, registry: registry)
+        self.feed = ChangeFeedReader(store: store, registry: registry)
+        self.deadLetters = DeadLetterDesk(
+            store: store, ledger: ledger, decoders: [EventDeadLetterDecoder()] + deadLetterDecoders, logger: logger)
+        self.keys = APIKeyAuthenticator(store: keyStore)
+        self.keyStore = keyStore
+        self.health = health
+    }
+}

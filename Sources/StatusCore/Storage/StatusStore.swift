@@ -1,0 +1,109 @@
+import Foundation
+import StatusRules
+
+/// What the core needs from storage. The PostgreSQL implementation lives in StatusPostgres; every
+/// tenant-scoped operation runs inside a transaction bound to one tenant, so a query that forgets
+/// its tenant still sees only that tenant's rows.
+public protocol StatusStore: Sendable {
+    /// Runs `body` in one transaction bound to `tenant`: committed when it returns, rolled back when it throws.
+    func withTransaction<T: Sendable>(
+        tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
+    ) async throws -> T
+
+    /// A case by external id, withdrawn or not, in one round trip (the hot read path).
+    func caseRecord(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord?
+
+    /// A case by OeP flow instance id, else by external case id, in one round trip.
+    func caseRecord(tenant: TenantID, flowInstanceOrExternalId id: String) async throws -> CaseRecord?
+
+    /// Every tenant and its active rules version, across tenants (the tenant directory).
+    func tenantVersions() async throws -> [TenantID: Int]
+
+    /// The active release of a tenant, or `nil` when it has none.
+    func activeRelease(tenant: TenantID) async throws -> RuleRelease?
+}
+
+/// The operations available inside a tenant's transaction.
+public protocol TenantTransaction: Sendable {
+    var tenant: TenantID { get }
+
+    // MARK: Idempotency
+
+    /// The request and response stored for a message id, if it was accepted before.
+    func storedResponse(scope: String, messageId: String) async throws -> StoredResponse?
+    /// Stores what was answered for a message id. Throws `StoreError.conflict` if a concurrent
+    /// writer stored it first.
+    func storeResponse(scope: String, messageId: String, request: JSONValue, response: JSONValue) async throws
+
+    // MARK: Cases and events
+
+    /// The case with this external id, locked until the transaction ends.
+    func lockCase(externalCaseId: String) async throws -> CaseRecord?
+    /// Inserts a new case; `StoreError.conflict` when a concurrent writer created it first.
+    func insertCase(_ record: CaseRecord) async throws
+    /// Updates a locked case.
+    func updateCase(_ record: CaseRecord) async throws
+    /// Appends an event to a case's history.
+    func appendEvent(_ event: CaseEvent) async throws
+    /// A case's events, oldest first.
+    func events(caseId: UUID) async throws -> [CaseEvent]
+    /// Recorded events between two instants, optionally of one case, oldest first.
+    func events(externalCaseId: String?, from: Date?, to: Date?, limit: Int) async throws -> [(externalCaseId: String, event: CaseEvent)]
+    /// Cases of an organisation that are not withdrawn, newest status change first.
+    func cases(organisationNumber: String) async throws -> [CaseRecord]
+
+    // MARK: Change feed
+
+    /// Appends an entry to the feed, ordered after every entry committed before it.
+    func appendFeed(_ change: FeedChange) async throws
+    /// Appends one `rules` entry per case affected by the remaps.
+    func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int
+    /// A position below which every writer has finished: reading up to it never skips a change.
+    func feedHorizon() async throws -> Int64
+    /// Entries after `after` and at most `upTo`, changed since `since`, in feed order.
+    func feedEntries(after: Int64, upTo: Int64, since: Date, limit: Int) async throws -> [FeedEntry]
+
+    // MARK: Dead letters
+
+    /// Parks a message; a retried message that is still pending finds its existing dead letter.
+    func park(_ draft: DeadLetterDraft) async throws -> UUID
+    /// A dead letter, locked until the transaction ends.
+    func lockDeadLetter(id: UUID) async throws -> DeadLetter?
+    /// Dead letters in a state (`nil`: all), oldest first.
+    func deadLetters(state: DeadLetter.State?, limit: Int) async throws -> [DeadLetter]
+    /// Records a replay's outcome; `replayed` closes the dead letter.
+    func recordReplay(id: UUID, replayed: Bool, code: String?, detail: String?, result: JSONValue) async throws
+
+    // MARK: Rules
+
+    /// The active release version (0 when none).
+    func activeVersion() async throws -> Int
+    /// One release.
+    func release(version: Int) async throws -> RuleRelease?
+    /// The release that was active at an instant.
+    func release(activeAt: Date) async throws -> RuleRelease?
+    /// Every release, oldest first, without documents.
+    func releases() async throws -> [RuleReleaseSummary]
+    /// Every release published in a window, oldest first, with documents (for audit).
+    func releases(publishedFrom: Date?, to: Date?) async throws -> [RuleRelease]
+    /// Inserts a release; `StoreError.conflict` when its version exists.
+    func insertRelease(_ release: NewRuleRelease) async throws
+    /// The tenant's draft.
+    func draft() async throws -> RulesDraft?
+    /// Saves the draft.
+    func saveDraft(_ document: JSONValue, by: String) async throws
+    /// How many current cases show each code.
+    func codeUsage() async throws -> [CodeUsage]
+}
+
+/// A stored answer to a message id.
+public struct StoredResponse: Sendable {
+    public var request: JSONValue
+    public var response: JSONValue
+
+    /// A stored answer.
+    public init(request: JSONValue, response: JSONValue) {
+        self.request = request
+        self.response = response
+    }
+}
