@@ -134,7 +134,7 @@ CREATE UNIQUE INDEX dead_letters_pending_message ON dead_letters (tenant_id, sco
 CREATE SEQUENCE feed_position AS bigint;
 CREATE TABLE feed_entries (
     tenant_id        text NOT NULL REFERENCES tenants (tenant_id),
-    position         bigint NOT NULL DEFAULT nextval('feed_position'),
+    position         bigint NOT NULL,
     case_id          uuid NOT NULL,
     external_case_id text NOT NULL,
     status           text,
@@ -217,6 +217,56 @@ END
 $$;
 CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION statusbro_keys_changed();
+
+-- The change feed's ordering protocol. Sequence values are not commit-ordered: a writer that took
+-- position 10 may commit after one that took 11. So every feed insert takes the tenant's feed lock
+-- in SHARED mode before taking its position (this trigger, for every writer), and holds it to
+-- commit; a reader takes the lock EXCLUSIVELY for an instant, which waits for the writers in
+-- flight, and reads the highest committed position: every position up to it is final, and any
+-- later writer gets a higher one. Readers never read past that horizon, so none skips a change.
+CREATE FUNCTION statusbro_feed_lock_key(p_tenant text) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT hashtextextended('statusbro.feed:' || p_tenant, 0) $$;
+
+CREATE FUNCTION statusbro_feed_position() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(statusbro_feed_lock_key(NEW.tenant_id));
+    NEW.position := nextval('feed_position');
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER feed_entries_position BEFORE INSERT ON feed_entries
+    FOR EACH ROW EXECUTE FUNCTION statusbro_feed_position();
+
+CREATE FUNCTION statusbro_feed_horizon(p_tenant text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(statusbro_feed_lock_key(p_tenant));
+    RETURN COALESCE((SELECT max(position) FROM feed_entries WHERE tenant_id = p_tenant), 0);
+END
+$$;
+
+-- Hot reads in one round trip: each sets the tenant for its own (implicit) transaction and then
+-- reads under row-level security like any other query. Only ever called outside a transaction.
+CREATE FUNCTION statusbro_case(p_tenant text, p_external_case_id text) RETURNS SETOF cases
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM set_config('statusbro.tenant', p_tenant, true);
+    RETURN QUERY SELECT * FROM cases WHERE tenant_id = p_tenant AND external_case_id = p_external_case_id;
+END
+$$;
+
+CREATE FUNCTION statusbro_case_by_flow_or_external(p_tenant text, p_id text) RETURNS SETOF cases
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM set_config('statusbro.tenant', p_tenant, true);
+    -- A flow instance id wins over an external case id; a live case over a withdrawn one.
+    RETURN QUERY SELECT * FROM cases
+     WHERE tenant_id = p_tenant AND (flow_instance_id = p_id OR external_case_id = p_id)
+     ORDER BY withdrawn_at IS NULL DESC, flow_instance_id IS NOT DISTINCT FROM p_id DESC
+     LIMIT 1;
+END
+$$;
 
 -- What the service may do.
 GRANT USAGE ON SCHEMA public TO statusbro_app;

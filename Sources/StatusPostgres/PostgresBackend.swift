@@ -1,0 +1,61 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import StatusCore
+
+/// The core's services on PostgreSQL: the service-role pool, the store, and the rules listener.
+/// The executable and the tests compose the server from this the same way.
+public struct PostgresBackend: Sendable {
+    /// The service-role connection pool.
+    public let client: PostgresClient
+    /// The store over it.
+    public let store: PostgresStatusStore
+    /// The core operations.
+    public let services: StatusServices
+    /// The rules listener (LISTEN/NOTIFY and periodic resync).
+    public let listener: RulesListener
+
+    /// Connects to `settings` as the service role.
+    public init(
+        settings: DatabaseSettings, deadLetterDecoders: [any DeadLetterDecoder] = [], resyncInterval: Duration = .seconds(3),
+        logger: Logger
+    ) throws {
+        let client = PostgresClient(configuration: settings.clientConfiguration(settings.service), backgroundLogger: logger)
+        let store = PostgresStatusStore(client: client, logger: logger)
+        let listenerState = RulesListener.State()
+        let services = StatusServices(
+            store: store, keyStore: store, health: PostgresHealth(store: store, listener: listenerState),
+            deadLetterDecoders: deadLetterDecoders, logger: logger)
+        self.client = client
+        self.store = store
+        self.services = services
+        self.listener = RulesListener(
+            configuration: try settings.connectionConfiguration(settings.service), loader: services.loader, keys: services.keys,
+            state: listenerState, resyncInterval: resyncInterval, logger: logger)
+    }
+
+    /// The long-lived services to run, in dependency order: the pool, then the listener.
+    public var backgroundServices: [any Service] { [client, listener] }
+}
+
+/// `/health`'s view of PostgreSQL.
+struct PostgresHealth: HealthProbe {
+    let store: PostgresStatusStore
+    let listener: RulesListener.State
+
+    func databaseIsReachable() async -> Bool {
+        // A database that does not answer within a second counts as unreachable.
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await store.ping() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(1))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    var notificationsConnected: Bool? { listener.isConnected }
+}

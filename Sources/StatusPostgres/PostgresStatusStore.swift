@@ -1,0 +1,197 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+import StatusCore
+import StatusRules
+
+extension JSONValue: PostgresEncodable, PostgresDecodable {}
+extension RulesDocument: PostgresEncodable, PostgresDecodable {}
+
+/// The core's storage on PostgreSQL, connected as the service role. Every tenant-scoped
+/// operation runs in a transaction that first sets `statusbro.tenant`, so row-level security
+/// confines it to that tenant whatever its SQL says; the SQL filters by tenant too, for the indexes.
+public struct PostgresStatusStore: StatusStore, APIKeyStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// A store on `client`, which must log in as the service role.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func withTransaction<T: Sendable>(
+        tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
+    ) async throws -> T {
+        try await withTenantConnection(tenant) { connection in
+            try await body(PostgresTenantTransaction(connection: connection, tenant: tenant, logger: logger))
+        }
+    }
+
+    /// Runs `body` on a connection inside a transaction bound to `tenant`.
+    func withTenantConnection<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await connection.query("SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", logger: logger)
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func caseRecord(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord? {
+        try await firstCase(
+            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case(\(tenant.rawValue), \(externalCaseId))")
+    }
+
+    public func caseRecord(tenant: TenantID, flowInstanceOrExternalId id: String) async throws -> CaseRecord? {
+        try await firstCase(
+            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case_by_flow_or_external(\(tenant.rawValue), \(id))")
+    }
+
+    private func firstCase(_ query: PostgresQuery) async throws -> CaseRecord? {
+        do {
+            for try await row in try await client.query(query, logger: logger).decode(CaseColumns.Row.self) {
+                return CaseColumns.record(row)
+            }
+            return nil
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func tenantVersions() async throws -> [TenantID: Int] {
+        do {
+            var versions: [TenantID: Int] = [:]
+            for try await (id, version) in try await client.query("SELECT tenant_id, rules_version FROM tenants", logger: logger)
+                .decode((String, Int).self)
+            {
+                if let tenant = TenantID(id) { versions[tenant] = version }
+            }
+            return versions
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func activeRelease(tenant: TenantID) async throws -> RuleRelease? {
+        try await withTransaction(tenant: tenant) { tx in
+            let version = try await tx.activeVersion()
+            return version == 0 ? nil : try await tx.release(version: version)
+        }
+    }
+
+    /// Whether the database answers.
+    public func ping() async -> Bool {
+        do {
+            try await client.query("SELECT 1", logger: logger)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: API keys
+
+    public func createKey(tenant: TenantID, keyId: String, key: String, name: String, roles: [String]) async throws {
+        let hash = Self.keyHash(key)
+        _ = try await withTenantConnection(tenant) { connection in
+            try await connection.query(
+                "INSERT INTO api_keys (tenant_id, key_id, key_hash, name, roles) VALUES (\(tenant.rawValue), \(keyId), \(hash), \(name), \(roles))",
+                logger: logger)
+        }
+    }
+
+    public func lookupKey(tenant: TenantID, key: String) async throws -> StoredAPIKey? {
+        let hash = Self.keyHash(key)
+        return try await withTenantConnection(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT key_id, name, roles, created_at, revoked_at FROM api_keys
+                 WHERE tenant_id = \(tenant.rawValue) AND key_hash = \(hash)
+                """, logger: logger)
+            for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
+                return StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt)
+            }
+            return nil
+        }
+    }
+
+    public func listKeys(tenant: TenantID) async throws -> [StoredAPIKey] {
+        try await withTenantConnection(tenant) { connection in
+            let rows = try await connection.query(
+                "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys WHERE tenant_id = \(tenant.rawValue) ORDER BY created_at, key_id",
+                logger: logger)
+            var keys: [StoredAPIKey] = []
+            for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
+                keys.append(StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt))
+            }
+            return keys
+        }
+    }
+
+    public func revokeKey(tenant: TenantID, keyId: String) async throws -> Bool {
+        try await withTenantConnection(tenant) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
+                 WHERE tenant_id = \(tenant.rawValue) AND key_id = \(keyId) RETURNING key_id
+                """, logger: logger)
+            for try await _ in rows { return true }
+            return false
+        }
+    }
+
+    /// SHA-256 of the whole key. Keys are 256-bit random secrets, so a fast unsalted hash is the
+    /// standard choice: nothing to brute-force, and the lookup stays an index probe.
+    static func keyHash(_ key: String) -> Data {
+        Data(SHA256.hash(data: Data(key.utf8)))
+    }
+
+    /// Maps driver errors to what the core understands. Anything else becomes `failed` with a
+    /// description that leaves out the statement and its values (they may hold personal data):
+    /// logged, never shown to a client.
+    static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        switch error.code {
+        case .server:
+            switch error.serverInfo?[.sqlState] {
+            case "23505": return StoreError.conflict(error.serverInfo?[.constraintName] ?? "unique")
+            case "40001", "40P01": return StoreError.conflict("serialization")
+            case "57P01", "57P02", "57P03", "53300": return StoreError.unavailable("the database is shutting down or full")
+            default:
+                let info = error.serverInfo
+                return StoreError.failed(
+                    "SQLSTATE \(info?[.sqlState] ?? "?"): \(info?[.message] ?? "?") at \(error.file ?? "?"):\(error.line ?? 0)")
+            }
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+            return StoreError.unavailable("the database cannot be reached")
+        default:
+            return StoreError.failed("database client error \(error.code) at \(error.file ?? "?"):\(error.line ?? 0)")
+        }
+    }
+}
+
+/// The columns of `cases`, in the order every case query selects them.
+enum CaseColumns {
+    static let list =
+        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at"
+
+    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?)
+
+    static func record(_ r: Row) -> CaseRecord {
+        CaseRecord(
+            caseId: r.0, externalCaseId: r.1, flowInstanceId: r.2, caseType: r.3, organisationNumber: r.4, sourceSystem: r.5,
+            rawStatus: r.6, status: r.7, category: r.8, ruleVersion: r.9, lastStatusChange: r.10, createdAt: r.11, withdrawnAt: r.12)
+    }
+}

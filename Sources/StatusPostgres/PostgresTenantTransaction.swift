@@ -1,0 +1,360 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+import StatusCore
+import StatusRules
+
+/// A transaction bound to one tenant (`statusbro.tenant` is set for its duration).
+struct PostgresTenantTransaction: TenantTransaction {
+    let connection: PostgresConnection
+    let tenant: TenantID
+    let logger: Logger
+
+    private var t: String { tenant.rawValue }
+
+    @discardableResult
+    private func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger)
+    }
+
+    // MARK: Idempotency
+
+    func storedResponse(scope: String, messageId: String) async throws -> StoredResponse? {
+        let rows = try await run(
+            "SELECT request, response FROM idempotency_keys WHERE tenant_id = \(t) AND scope = \(scope) AND message_id = \(messageId)")
+        for try await (request, response) in rows.decode((JSONValue, JSONValue).self) {
+            return StoredResponse(request: request, response: response)
+        }
+        return nil
+    }
+
+    func storeResponse(scope: String, messageId: String, request: JSONValue, response: JSONValue) async throws {
+        try await run(
+            """
+            INSERT INTO idempotency_keys (tenant_id, scope, message_id, request, response)
+            VALUES (\(t), \(scope), \(messageId), \(request), \(response))
+            """)
+    }
+
+    // MARK: Cases and events
+
+    func lockCase(externalCaseId: String) async throws -> CaseRecord? {
+        let rows = try await run(
+            "SELECT \(unescaped: CaseColumns.list) FROM cases WHERE tenant_id = \(t) AND external_case_id = \(externalCaseId) FOR UPDATE")
+        for try await row in rows.decode(CaseColumns.Row.self) { return CaseColumns.record(row) }
+        return nil
+    }
+
+    func insertCase(_ r: CaseRecord) async throws {
+        try await run(
+            """
+            INSERT INTO cases (tenant_id, case_id, external_case_id, flow_instance_id, case_type, organisation_number,
+                               source_system, raw_status, status, category, rule_version, last_status_change, created_at,
+                               updated_at, withdrawn_at)
+            VALUES (\(t), \(r.caseId), \(r.externalCaseId), \(r.flowInstanceId), \(r.caseType), \(r.organisationNumber),
+                    \(r.sourceSystem), \(r.rawStatus), \(r.status), \(r.category), \(r.ruleVersion), \(r.lastStatusChange),
+                    \(r.createdAt), now(), \(r.withdrawnAt))
+            """)
+    }
+
+    func updateCase(_ r: CaseRecord) async throws {
+        try await run(
+            """
+            UPDATE cases SET flow_instance_id = \(r.flowInstanceId), case_type = \(r.caseType),
+                   organisation_number = \(r.organisationNumber), source_system = \(r.sourceSystem),
+                   raw_status = \(r.rawStatus), status = \(r.status), category = \(r.category),
+                   rule_version = \(r.ruleVersion), last_status_change = \(r.lastStatusChange),
+                   withdrawn_at = \(r.withdrawnAt), updated_at = now()
+             WHERE tenant_id = \(t) AND case_id = \(r.caseId)
+            """)
+    }
+
+    func appendEvent(_ e: CaseEvent) async throws {
+        try await run(
+            """
+            INSERT INTO case_events (tenant_id, event_id, case_id, message_id, change_type, source_system, raw_status,
+                                     status, category, rule_version, applied, occurred_at, recorded_at, correlation_id, payload)
+            VALUES (\(t), \(e.eventId), \(e.caseId), \(e.messageId), \(e.changeType.rawValue), \(e.sourceSystem),
+                    \(e.rawStatus), \(e.status), \(e.category), \(e.ruleVersion), \(e.applied), \(e.occurredAt),
+                    \(e.recordedAt), \(e.correlationId), \(e.payload))
+            """)
+    }
+
+    static let eventColumns =
+        "e.event_id, e.case_id, e.message_id, e.change_type, e.source_system, e.raw_status, e.status, e.category, e.rule_version, e.applied, e.occurred_at, e.recorded_at, e.correlation_id, e.payload"
+
+    typealias EventRow = (UUID, UUID, String?, String, String, String, String, String, Int, Bool, Date, Date, String, JSONValue)
+
+    static func event(_ r: EventRow) -> CaseEvent {
+        CaseEvent(
+            eventId: r.0, caseId: r.1, messageId: r.2, changeType: ChangeType(rawValue: r.3) ?? .update, sourceSystem: r.4,
+            rawStatus: r.5, status: r.6, category: r.7, ruleVersion: r.8, applied: r.9, occurredAt: r.10, recordedAt: r.11,
+            correlationId: r.12, payload: r.13)
+    }
+
+    func events(caseId: UUID) async throws -> [CaseEvent] {
+        let rows = try await run(
+            """
+            SELECT \(unescaped: Self.eventColumns) FROM case_events e
+             WHERE e.tenant_id = \(t) AND e.case_id = \(caseId) ORDER BY e.recorded_at, e.event_id
+            """)
+        var events: [CaseEvent] = []
+        for try await row in rows.decode(EventRow.self) { events.append(Self.event(row)) }
+        return events
+    }
+
+    func events(externalCaseId: String?, from: Date?, to: Date?, limit: Int) async throws -> [(externalCaseId: String, event: CaseEvent)] {
+        let rows = try await run(
+            """
+            SELECT c.external_case_id, \(unescaped: Self.eventColumns)
+              FROM case_events e JOIN cases c ON c.tenant_id = e.tenant_id AND c.case_id = e.case_id
+             WHERE e.tenant_id = \(t)
+               AND (\(externalCaseId)::text IS NULL OR c.external_case_id = \(externalCaseId))
+               AND (\(from)::timestamptz IS NULL OR e.recorded_at >= \(from))
+               AND (\(to)::timestamptz IS NULL OR e.recorded_at < \(to))
+             ORDER BY e.recorded_at, e.event_id
+             LIMIT \(limit)
+            """)
+        var result: [(String, CaseEvent)] = []
+        for try await row in rows.decode((String, UUID, UUID, String?, String, String, String, String, String, Int, Bool, Date, Date, String, JSONValue).self) {
+            result.append((row.0, Self.event((row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14))))
+        }
+        return result
+    }
+
+    func cases(organisationNumber: String) async throws -> [CaseRecord] {
+        let rows = try await run(
+            """
+            SELECT \(unescaped: CaseColumns.list) FROM cases
+             WHERE tenant_id = \(t) AND organisation_number = \(organisationNumber) AND withdrawn_at IS NULL
+             ORDER BY last_status_change DESC, external_case_id
+            """)
+        var records: [CaseRecord] = []
+        for try await row in rows.decode(CaseColumns.Row.self) { records.append(CaseColumns.record(row)) }
+        return records
+    }
+
+    // MARK: Change feed
+
+    func appendFeed(_ c: FeedChange) async throws {
+        // The position comes from the trigger, which first takes the tenant's feed lock (shared).
+        try await run(
+            """
+            INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
+            VALUES (\(t), \(c.caseId), \(c.externalCaseId), \(c.status), \(c.category), \(c.reason.rawValue), \(c.ruleVersion))
+            """)
+    }
+
+    func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int {
+        guard !remaps.isEmpty else { return 0 }
+        let rows = try await run(
+            """
+            WITH remap AS (
+                SELECT * FROM unnest(\(remaps.map(\.sourceSystem)), \(remaps.map(\.rawStatus)), \(remaps.map(\.recordedStatus)),
+                                     \(remaps.map(\.status)), \(remaps.map(\.category)))
+                    AS r(source_system, raw_status, recorded_status, status, category)
+            ), written AS (
+                -- one entry per live case whose shown status the release changes, in case order
+                INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
+                SELECT c.tenant_id, c.case_id, c.external_case_id, remap.status, remap.category, 'rules', \(version)
+                  FROM cases c JOIN remap ON c.source_system = remap.source_system AND c.raw_status = remap.raw_status
+                                         AND c.status = remap.recorded_status
+                 WHERE c.tenant_id = \(t) AND c.withdrawn_at IS NULL
+                 ORDER BY c.case_id
+                RETURNING 1
+            )
+            SELECT count(*)::bigint FROM written
+            """)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    func feedHorizon() async throws -> Int64 {
+        let rows = try await run("SELECT statusbro_feed_horizon(\(t))")
+        for try await horizon in rows.decode(Int64.self) { return horizon }
+        return 0
+    }
+
+    func feedEntries(after: Int64, upTo: Int64, since: Date, limit: Int) async throws -> [FeedEntry] {
+        let rows = try await run(
+            """
+            SELECT position, case_id, external_case_id, status, category, reason, changed_at FROM feed_entries
+             WHERE tenant_id = \(t) AND position > \(after) AND position <= \(upTo) AND changed_at >= \(since)
+             ORDER BY position LIMIT \(limit)
+            """)
+        var entries: [FeedEntry] = []
+        for try await (position, caseId, externalCaseId, status, category, reason, changedAt) in rows.decode(
+            (Int64, UUID, String, String?, String?, String, Date).self)
+        {
+            entries.append(
+                FeedEntry(
+                    position: position, caseId: caseId, externalCaseId: externalCaseId, status: status, category: category,
+                    reason: ChangeReason(rawValue: reason) ?? .event, changedAt: changedAt))
+        }
+        return entries
+    }
+
+    // MARK: Dead letters
+
+    func park(_ d: DeadLetterDraft) async throws -> UUID {
+        let rows = try await run(
+            """
+            INSERT INTO dead_letters (tenant_id, dead_letter_id, scope, message_id, code, detail, payload, correlation_id)
+            VALUES (\(t), \(UUID()), \(d.scope), \(d.messageId), \(d.rejection.code.rawValue), \(d.rejection.detail),
+                    \(d.payload), \(d.correlationId))
+            ON CONFLICT (tenant_id, scope, message_id) WHERE state = 'pending' AND message_id IS NOT NULL
+            DO UPDATE SET code = EXCLUDED.code, detail = EXCLUDED.detail, payload = EXCLUDED.payload
+            RETURNING dead_letter_id
+            """)
+        for try await id in rows.decode(UUID.self) { return id }
+        throw StoreError.unavailable("dead letter not stored")
+    }
+
+    static let deadLetterColumns =
+        "dead_letter_id, scope, message_id, code, detail, payload, correlation_id, received_at, state, attempts, replayed_at, replay_result"
+
+    typealias DeadLetterRow = (UUID, String, String?, String, String, JSONValue, String, Date, String, Int, Date?, JSONValue?)
+
+    static func deadLetter(_ r: DeadLetterRow) -> DeadLetter {
+        DeadLetter(
+            id: r.0, scope: r.1, messageId: r.2, code: r.3, detail: r.4, payload: r.5, correlationId: r.6, receivedAt: r.7,
+            state: DeadLetter.State(rawValue: r.8) ?? .pending, attempts: r.9, replayedAt: r.10, replayResult: r.11)
+    }
+
+    func lockDeadLetter(id: UUID) async throws -> DeadLetter? {
+        let rows = try await run(
+            "SELECT \(unescaped: Self.deadLetterColumns) FROM dead_letters WHERE tenant_id = \(t) AND dead_letter_id = \(id) FOR UPDATE")
+        for try await row in rows.decode(DeadLetterRow.self) { return Self.deadLetter(row) }
+        return nil
+    }
+
+    func deadLetters(state: DeadLetter.State?, limit: Int) async throws -> [DeadLetter] {
+        let rows = try await run(
+            """
+            SELECT \(unescaped: Self.deadLetterColumns) FROM dead_letters
+             WHERE tenant_id = \(t) AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+             ORDER BY received_at, dead_letter_id LIMIT \(limit)
+            """)
+        var letters: [DeadLetter] = []
+        for try await row in rows.decode(DeadLetterRow.self) { letters.append(Self.deadLetter(row)) }
+        return letters
+    }
+
+    func recordReplay(id: UUID, replayed: Bool, code: String?, detail: String?, result: JSONValue) async throws {
+        try await run(
+            """
+            UPDATE dead_letters
+               SET attempts = attempts + 1, replay_result = \(result),
+                   state = CASE WHEN \(replayed) THEN 'replayed' ELSE state END,
+                   replayed_at = CASE WHEN \(replayed) THEN clock_timestamp() ELSE replayed_at END,
+                   code = COALESCE(\(code), code), detail = COALESCE(\(detail), detail)
+             WHERE tenant_id = \(t) AND dead_letter_id = \(id)
+            """)
+    }
+
+    // MARK: Rules
+
+    func activeVersion() async throws -> Int {
+        let rows = try await run("SELECT COALESCE(max(version), 0) FROM rule_releases WHERE tenant_id = \(t)")
+        for try await version in rows.decode(Int.self) { return version }
+        return 0
+    }
+
+    static let releaseColumns = "version, document, sha256, published_by, published_at, comment, rolled_back_from"
+
+    private func releases(_ query: PostgresQuery) async throws -> [RuleRelease] {
+        var releases: [RuleRelease] = []
+        for try await (version, document, sha, by, at, comment, from) in try await run(query).decode(
+            (Int, RulesDocument, String, String, Date, String, Int?).self)
+        {
+            releases.append(
+                RuleRelease(
+                    tenant: tenant, version: version, document: document, sha256: sha, publishedBy: by, publishedAt: at,
+                    comment: comment, rolledBackFrom: from))
+        }
+        return releases
+    }
+
+    func release(version: Int) async throws -> RuleRelease? {
+        try await releases(
+            "SELECT \(unescaped: Self.releaseColumns) FROM rule_releases WHERE tenant_id = \(t) AND version = \(version)"
+        ).first
+    }
+
+    func release(activeAt instant: Date) async throws -> RuleRelease? {
+        try await releases(
+            """
+            SELECT \(unescaped: Self.releaseColumns) FROM rule_releases
+             WHERE tenant_id = \(t) AND published_at <= \(instant) ORDER BY version DESC LIMIT 1
+            """
+        ).first
+    }
+
+    func releases() async throws -> [RuleReleaseSummary] {
+        let rows = try await run(
+            """
+            SELECT version, sha256, published_by, published_at, comment, rolled_back_from FROM rule_releases
+             WHERE tenant_id = \(t) ORDER BY version
+            """)
+        var summaries: [RuleReleaseSummary] = []
+        for try await (version, sha, by, at, comment, from) in rows.decode((Int, String, String, Date, String, Int?).self) {
+            summaries.append(RuleReleaseSummary(version: version, sha256: sha, publishedBy: by, publishedAt: at, comment: comment, rolledBackFrom: from))
+        }
+        return summaries
+    }
+
+    func releases(publishedFrom from: Date?, to: Date?) async throws -> [RuleRelease] {
+        try await releases(
+            """
+            SELECT \(unescaped: Self.releaseColumns) FROM rule_releases
+             WHERE tenant_id = \(t) AND (\(from)::timestamptz IS NULL OR published_at >= \(from))
+               AND (\(to)::timestamptz IS NULL OR published_at < \(to))
+             ORDER BY version
+            """)
+    }
+
+    func insertRelease(_ r: NewRuleRelease) async throws {
+        let canonical = r.document.canonicalJSON()
+        let sha = SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        do {
+            try await run(
+                """
+                INSERT INTO rule_releases (tenant_id, version, document, sha256, published_by, comment, rolled_back_from)
+                VALUES (\(t), \(r.version), \(r.document), \(sha), \(r.publishedBy), \(r.comment), \(r.rolledBackFrom))
+                """)
+        } catch {
+            throw PostgresStatusStore.translate(error)
+        }
+    }
+
+    func draft() async throws -> RulesDraft? {
+        let rows = try await run("SELECT document, updated_by, updated_at FROM rule_drafts WHERE tenant_id = \(t)")
+        for try await (document, by, at) in rows.decode((JSONValue, String, Date).self) {
+            return RulesDraft(document: document, updatedBy: by, updatedAt: at)
+        }
+        return nil
+    }
+
+    func saveDraft(_ document: JSONValue, by: String) async throws {
+        try await run(
+            """
+            INSERT INTO rule_drafts (tenant_id, document, updated_by) VALUES (\(t), \(document), \(by))
+            ON CONFLICT (tenant_id) DO UPDATE SET document = EXCLUDED.document, updated_by = EXCLUDED.updated_by, updated_at = now()
+            """)
+    }
+
+    func codeUsage() async throws -> [CodeUsage] {
+        let rows = try await run(
+            """
+            SELECT source_system, raw_status, status, category, count(*)::bigint FROM cases
+             WHERE tenant_id = \(t) AND withdrawn_at IS NULL
+             GROUP BY source_system, raw_status, status, category
+            """)
+        var usage: [CodeUsage] = []
+        for try await (source, raw, status, category, count) in rows.decode((String, String, String, String, Int).self) {
+            usage.append(CodeUsage(sourceSystem: source, rawStatus: raw, recordedStatus: status, recordedCategory: category, cases: count))
+        }
+        return usage
+    }
+}
