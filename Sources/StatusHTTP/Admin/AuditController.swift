@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StatusCore
+import StatusRules
+
+/// The auditor's exports, as CSV (UTF-8 with a byte-order mark, RFC 4180 quoting, so a
+/// spreadsheet opens Swedish and Norwegian letters correctly) or JSON.
+struct AuditController {
+    let rules: RulesAdministration
+
+    var endpoints: RouteCollection<StatusRequestContext> {
+        let routes = RouteCollection(context: StatusRequestContext.self)
+        routes.get("audit/rules-history", use: rulesHistory)
+        routes.get("audit/decisions", use: decisions)
+        return routes
+    }
+
+    /// One row per changed entry per release.
+    func rulesHistory(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.auditExport)
+        let (format, from, to) = try Self.window(request)
+        let rows = try await rules.history(tenant: principal.tenant, from: from, to: to)
+        return Self.response(AuditExport.rulesHistory(rows, format: format), format: format, name: "rules-history-\(principal.tenant)")
+    }
+
+    /// Every recorded event with the rules version that mapped it.
+    func decisions(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.auditExport)
+        let (format, from, to) = try Self.window(request)
+        let externalCaseId = request.query("externalCaseId").flatMap { $0.isEmpty ? nil : $0 }
+        let rows = try await rules.decisions(tenant: principal.tenant, externalCaseId: externalCaseId, from: from, to: to)
+        return Self.response(AuditExport.decisions(rows, format: format), format: format, name: "decisions-\(principal.tenant)")
+    }
+
+    static func response(_ text: String, format: AuditExport.Format, name: String) -> Response {
+        var headers = HTTPFields()
+        switch format {
+        case .json:
+            headers[.contentType] = "application/json; charset=utf-8"
+        case .csv:
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func window(_ request: Request) throws -> (AuditExport.Format, Date?, Date?) {
+        var errors: [FieldError] = []
+        let format = AuditExport.Format(rawValue: request.query("format") ?? "json")
+        if format == nil { errors.append(FieldError(pointer: "/query/format", message: "must be csv or json")) }
+        func instant(_ name: String) -> Date? {
+            guard let text = request.query(name), !text.isEmpty else { return nil }
+            // A bare date means that day's start in UTC, which is what a date picker sends.
+            if let date = RFC3339.parse(text) ?? RFC3339.parse(text + "T00:00:00Z") { return date }
+            errors.append(FieldError(pointer: "/query/\(name)", message: "must be a date (2024-04-23) or an RFC 3339 date-time"))
+            return nil
+        }
+        let from = instant("from")
+        var to = instant("to")
+        // A bare `to` date includes that whole day.
+        if let text = request.query("to"), text.count == 10, let day = to { to = day.addingTimeInterval(86_400) }
+        guard errors.isEmpty, let format else { throw StatusError.validationFailed(errors) }
+        return (format, from, to)
+    }
+}
+
+/// The auditor's exports as text, shared by the API and `statusbro audit export`.
+public enum AuditExport {
+    /// CSV (UTF-8 with a byte-order mark, CRLF, RFC 4180 quoting) or JSON.
+    public enum Format: String, Sendable {
+        case csv
+        case json
+    }
+
+    /// One row per changed entry per release.
+    public static func rulesHistory(_ rows: [RulesHistoryRow], format: Format) -> String {
+        let header = ["version", "publishedAt", "publishedBy", "comment", "path", "change", "old", "new"]
+        let records: [[JSONOut]] = rows.map { r in
+            [
+                .int(r.version), .instant(r.publishedAt), .string(r.publishedBy), .string(r.comment), .string(r.change.path),
+                .string(r.change.change.rawValue), r.change.old.map(JSONOut.value) ?? .null, r.change.new.map(JSONOut.value) ?? .null,
+            ]
+        }
+        return render(format, header: header, records: records)
+    }
+
+    /// Every recorded event with the rules version that mapped it.
+    public static func decisions(_ rows: [(externalCaseId: String, event: CaseEvent)], format: Format) -> String {
+        let header = [
+            "recordedAt", "externalCaseId", "eventId", "messageId", "changeType", "sourceSystem", "rawStatus", "status", "category",
+            "ruleVersion", "applied", "occurredAt", "correlationId",
+        ]
+        let records: [[JSONOut]] = rows.map { row in
+            let e = row.event
+            return [
+                .instant(e.recordedAt), .string(row.externalCaseId), .string(e.eventId.uuidString.lowercased()), .optional(e.messageId),
+                .string(e.changeType.rawValue), .string(e.sourceSystem), .string(e.rawStatus), .string(e.status), .string(e.category),
+                .int(e.ruleVersion), .bool(e.applied), .instant(e.occurredAt), .string(e.correlationId),
+            ]
+        }
+        return render(format, header: header, records: records)
+    }
+
+    static func render(_ format: Format, header: [String], records: [[JSONOut]]) -> String {
+        switch format {
+        case .json:
+            return JSONOut.array(records.map { .object(Array(zip(header, $0))) }).text
+        case .csv:
+            var text = "\u{FEFF}" + header.map(CSV.field).joined(separator: ",") + "\r\n"
+            for record in records {
+                text += record.map { CSV.field(CSV.cell($0)) }.joined(separator: ",") + "\r\n"
+            }
+            return text
+        }
+    }
+}
+
+/// RFC 4180 CSV cells.
+enum CSV {
+    /// The text of a cell: strings bare, numbers and booleans as written, other values as compact JSON, null empty.
+    static func cell(_ value: JSONOut) -> String {
+        switch value {
+        case .null: ""
+        case .string(let text): text
+        case .value(let json): json.displayString
+        default: value.text
+        }
+    }
+
+    /// A quoted field where needed. A cell starting with `=`, `+`, `-` or `@` gets a leading
+    /// apostrophe so a spreadsheet shows it as text instead of running it as a formula.
+    static func field(_ text: String) -> String {
+        var text = text
+        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == ";" }) || text.hasPrefix(" ")
+            || text.hasSuffix(" ")
+        else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

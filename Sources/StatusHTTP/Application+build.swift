@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import StatusCore
+import StatusRules
+
+/// Where and how the HTTP server runs.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The admin console's static files, served at `/admin/` (`nil`: no console).
+    public var adminDirectory: String?
+    /// The OpenAPI document served at `/openapi.json` (`nil`: none).
+    public var openAPIDocument: String?
+
+    /// A configuration.
+    public init(host: String = "127.0.0.1", port: Int = 8080, adminDirectory: String? = nil, openAPIDocument: String? = nil) {
+        self.host = host
+        self.port = port
+        self.adminDirectory = adminDirectory
+        self.openAPIDocument = openAPIDocument
+    }
+}
+
+/// The router with every face; the tests drive this same router.
+public func buildRouter(
+    configuration: ServerConfiguration, services: StatusServices, tokens: (any TokenVerifier)? = nil
+) -> Router<StatusRequestContext> {
+    let router = Router(context: StatusRequestContext.self)
+    router.add(middleware: CorrelationMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    if let adminDirectory = configuration.adminDirectory {
+        router.add(middleware: FileMiddleware(adminDirectory, urlBasePath: "/admin", searchForIndexHtml: true))
+        router.get("/admin") { _, _ in Response(status: .permanentRedirect, headers: [.location: "/admin/"]) }
+    }
+
+    let health = HealthController(services: services)
+    router.get("/health", use: health.health)
+    if let openAPIDocument = configuration.openAPIDocument {
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
+        }
+    }
+
+    let authentication = AuthenticationMiddleware(services: services, tokens: tokens)
+    let sweden = SwedenController(cases: services.cases)
+    router.group("casestatus").add(middleware: authentication).addRoutes(sweden.endpoints())
+    router.group("caseStatus").add(middleware: authentication).addRoutes(sweden.endpoints(infix: "api"))
+    router.group("api/v1").add(middleware: authentication)
+        .addRoutes(EventsController(services: services).endpoints)
+        .addRoutes(CasesController(cases: services.cases).endpoints)
+        .addRoutes(FeedController(feed: services.feed).endpoints)
+    router.group("admin/v1").add(middleware: authentication)
+        .addRoutes(RulesController(rules: services.rules).endpoints)
+        .addRoutes(AuditController(rules: services.rules).endpoints)
+    return router
+}
+
+/// The application: the router, the background services (database pool, rules listener) and,
+/// before the server accepts requests, every tenant's rules loaded.
+public func buildApplication(
+    configuration: ServerConfiguration, services: StatusServices, backgroundServices: [any Service],
+    tokens: (any TokenVerifier)? = nil, logger: Logger
+) -> some ApplicationProtocol {
+    let router = buildRouter(configuration: configuration, services: services, tokens: tokens)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "statusbro"),
+        services: backgroundServices,
+        logger: logger
+    )
+    app.beforeServerStarts {
+        let outcomes = try await services.loader.resync()
+        logger.info("rules loaded", metadata: ["tenants": "\(services.registry.count)", "reloaded": "\(outcomes.count)"])
+    }
+    return app
+}

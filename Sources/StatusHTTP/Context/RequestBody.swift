@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import StatusCore
+import StatusRules
+
+extension Request {
+    /// The body as JSON: 415 when it is not declared JSON, 413 over the limit, 400 when it does not parse.
+    func jsonBody(context: StatusRequestContext) async throws -> JSONValue {
+        guard let contentType = headers[.contentType], Self.isJSON(contentType) else {
+            throw StatusError.unsupportedMediaType("send the body as application/json")
+        }
+        var request = self
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw StatusError.payloadTooLarge(limit: context.maxUploadSize)
+        }
+        guard buffer.readableBytes > 0 else { throw StatusError.invalid("/", "the body is empty; a JSON object is expected") }
+        do {
+            return try JSONValue.parse(Data(buffer.readableBytesView))
+        } catch {
+            throw StatusError.invalid("/", "the body is not valid JSON (UTF-8)")
+        }
+    }
+
+    /// The body as JSON when there is one, else `nil` (for endpoints whose body is optional).
+    func optionalJSONBody(context: StatusRequestContext) async throws -> JSONValue? {
+        if headers[.contentType] == nil, (headers[.contentLength].flatMap(Int.init) ?? 0) == 0 { return nil }
+        var request = self
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        guard let contentType = headers[.contentType], Self.isJSON(contentType) else {
+            throw StatusError.unsupportedMediaType("send the body as application/json")
+        }
+        do {
+            return try JSONValue.parse(Data(buffer.readableBytesView))
+        } catch {
+            throw StatusError.invalid("/", "the body is not valid JSON (UTF-8)")
+        }
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+    }
+
+    /// A query parameter, percent-decoded.
+    func query(_ name: String) -> String? {
+        uri.queryParameters[name[...]].map(String.init)
+    }
+}
+
+extension Parameters {
+    /// A path parameter, percent-decoded and checked: at most 200 characters, no control characters.
+    func identifier(_ name: String) throws -> String {
+        guard let raw = get(name), let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw StatusError.invalid("/path/\(name)", "is not a valid identifier")
+        }
+        guard decoded.count <= FieldReader.maxIdentifierLength else {
+            throw StatusError.invalid("/path/\(name)", "must be at most \(FieldReader.maxIdentifierLength) characters")
+        }
+        guard !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw StatusError.invalid("/path/\(name)", "must not contain control characters")
+        }
+        return decoded
+    }
+}

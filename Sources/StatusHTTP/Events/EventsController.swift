@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import StatusCore
+import StatusRules
+
+/// Event ingestion from case-management systems, and the dead letters of rejected messages.
+struct EventsController {
+    let services: StatusServices
+
+    var endpoints: RouteCollection<StatusRequestContext> {
+        let routes = RouteCollection(context: StatusRequestContext.self)
+        routes.post("events", use: record)
+        routes.get("deadletters", use: listDeadLetters)
+        routes.post("deadletters/replay", use: replayAll)
+        routes.post("deadletters/:id/replay", use: replay)
+        return routes
+    }
+
+    /// `POST /api/v1/events`: 201 with a receipt; 200 with the first receipt for a retry.
+    func record(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.authenticated()
+        guard context.permissions.writesSomeEvents else {
+            throw StatusError.forbidden("the credential's roles do not grant events:write")
+        }
+        let submission = try EventSubmission(json: try await request.jsonBody(context: context))
+        guard context.permissions.contains(.eventsWrite(source: submission.sourceSystem)) else {
+            throw StatusError.forbidden("the credential's roles do not grant events:write:\(submission.sourceSystem)")
+        }
+        let (receipt, replayed) = try await services.events.record(
+            submission, tenant: principal.tenant, correlationId: context.correlationID)
+        return Self.receipt(receipt).response(replayed ? .ok : .created)
+    }
+
+    static func receipt(_ r: EventReceipt) -> JSONOut {
+        .object([
+            ("messageId", .string(r.messageId)), ("caseId", .string(r.caseId)), ("externalCaseId", .string(r.externalCaseId)),
+            ("rawStatus", .string(r.rawStatus)), ("status", .string(r.status)), ("category", .string(r.category)),
+            ("ruleVersion", .int(r.ruleVersion)), ("applied", .bool(r.applied)), ("recordedAt", .string(r.recordedAt)),
+        ])
+    }
+
+    /// `GET /api/v1/deadletters?state=pending|replayed|all`.
+    func listDeadLetters(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.deadLettersManage)
+        let state: DeadLetter.State?
+        switch request.query("state") ?? "pending" {
+        case "pending": state = .pending
+        case "replayed": state = .replayed
+        case "all": state = nil
+        default: throw StatusError.invalid("/query/state", "must be pending, replayed or all")
+        }
+        let letters = try await services.deadLetters.list(tenant: principal.tenant, state: state)
+        return JSONOut.array(letters.map(Self.deadLetter)).response()
+    }
+
+    static func deadLetter(_ d: DeadLetter) -> JSONOut {
+        .object([
+            ("id", .string(d.id.uuidString.lowercased())), ("messageId", .optional(d.messageId)), ("code", .string(d.code)),
+            ("detail", .string(d.detail)), ("payload", .value(d.payload)), ("receivedAt", .instant(d.receivedAt)),
+            ("replayedAt", .instant(d.replayedAt)), ("replayResult", d.replayResult.map(JSONOut.value) ?? .null),
+            ("state", .string(d.state.rawValue)), ("kind", .string(d.scope)), ("attempts", .int(d.attempts)),
+        ])
+    }
+
+    /// `POST /api/v1/deadletters/{id}/replay`.
+    func replay(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.deadLettersManage)
+        guard let id = UUID(uuidString: try context.parameters.identifier("id")) else {
+            throw StatusError.invalid("/path/id", "must be a UUID")
+        }
+        let result = try await services.deadLetters.replay(id: id, tenant: principal.tenant)
+        return Self.replayResult(result).response()
+    }
+
+    /// `POST /api/v1/deadletters/replay`: every pending one, oldest first.
+    func replayAll(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.deadLettersManage)
+        let results = try await services.deadLetters.replayAll(tenant: principal.tenant)
+        let accepted = results.filter { $0.outcome == "accepted" }.count
+        return JSONOut.object([
+            ("replayed", .int(results.count)), ("accepted", .int(accepted)), ("rejected", .int(results.count - accepted)),
+            ("results", .array(results.map(Self.replayResult))),
+        ]).response()
+    }
+
+    static func replayResult(_ r: ReplayResult) -> JSONOut {
+        .object([
+            ("deadLetterId", .string(r.deadLetterId)), ("outcome", .string(r.outcome)), ("code", .optional(r.code)),
+            ("detail", .optional(r.detail)), ("response", r.response.map(JSONOut.value) ?? .null),
+        ])
+    }
+}
