@@ -1,12 +1,36 @@
 import ArgumentParser
-import Hummingbird
+import Foundation
 import PostgresNIO
-import JWTKit
-import Prometheus
-import Yams
-import Configuration
 
+/// `statusbro`: the one executable. `serve` runs the service; the other commands administer it
+/// and work next to a running `serve` with no extra setup.
 @main
 struct Statusbro: AsyncParsableCommand {
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Statusbro: rules-as-data case statuses for Nordic municipalities.",
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, AuditCommand.self,
+            DeadLettersCommand.self,
+        ]
+    )
+
+    /// Runs the command; a database error is shown with the server's message (this is an
+    /// operator's terminal, not an API client).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+            FileHandle.standardError.write(Data("Error: database: \(message)\(detail)\n".utf8))
+            exit(withError: ExitCode.failure)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
