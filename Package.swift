@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StatusPostgresTests",
-            dependencies: ["StatusPostgres", "StatusTestSupport"],
+            dependencies: ["StatusCore", "StatusRules", "StatusPostgres", "StatusTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -9,11 +9,14 @@
 -- * Rule releases, case events and feed entries are append-only; triggers refuse UPDATE and DELETE
 --   even for the owner.
 
+-- Roles belong to the whole cluster, so databases migrated at the same time may race to create it.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'statusbro_app') THEN
         CREATE ROLE statusbro_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 

@@ -124,6 +124,7 @@ public enum DatabaseSettingsError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with a running client, and shuts the client down afterwards.
+@discardableResult
 public func withPostgresClient<T: Sendable>(
     _ configuration: PostgresClient.Configuration, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
 ) async throws -> T {
@@ -132,6 +133,7 @@ public func withPostgresClient<T: Sendable>(
 }
 
 /// Runs `body` while `client` runs, and stops it afterwards.
+@discardableResult
 public func withPostgresClientRunning<T: Sendable>(_ client: PostgresClient, _ body: @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {

@@ -28,7 +28,7 @@ public struct RulesListener: Service {
     let configuration: PostgresConnection.Configuration
     let loader: RulesLoader
     let keys: APIKeyAuthenticator?
-    let state: State
+    public let state: State
     let resyncInterval: Duration
     let logger: Logger
 

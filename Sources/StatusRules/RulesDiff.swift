@@ -17,6 +17,14 @@ public struct RulesChange: Sendable, Equatable, Codable {
     public var old: JSONValue?
     /// The value after (absent when removed).
     public var new: JSONValue?
+
+    /// A change.
+    public init(path: String, change: Kind, old: JSONValue?, new: JSONValue?) {
+        self.path = path
+        self.change = change
+        self.old = old
+        self.new = new
+    }
 }
 
 extension RulesDocument {
