@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "StatusHTTPTests",
             dependencies: [
-                "StatusHTTP", "StatusPostgres", "StatusTestSupport",
+                "StatusHTTP", "StatusPostgres", "StatusCore", "StatusRules", "StatusTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -35,7 +35,8 @@ CREATE TABLE rule_releases (
     document         jsonb NOT NULL,
     sha256           text NOT NULL,
     published_by     text NOT NULL,
-    published_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Milliseconds, as the API shows them: a client passing a publishedAt back as ?at= finds that release.
+    published_at     timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
     comment          text NOT NULL DEFAULT '',
     rolled_back_from integer,
     PRIMARY KEY (tenant_id, version)

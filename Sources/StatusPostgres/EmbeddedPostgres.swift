@@ -2,9 +2,9 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A private PostgreSQL cluster in a data folder of its own, for `statusbro serve` without a
@@ -117,7 +117,8 @@ public struct EmbeddedPostgres: Sendable {
         let conf = dataDirectory.appendingPathComponent("postgresql.conf")
         let handle = try FileHandle(forWritingTo: conf)
         handle.seekToEndOfFile()
-        handle.write(Data("\n# Statusbro: socket location and listening, rewritten at every start\ninclude_if_exists = 'statusbro.conf'\n".utf8))
+        handle.write(
+            Data("\n# Statusbro: socket location and listening, rewritten at every start\ninclude_if_exists = 'statusbro.conf'\n".utf8))
         try handle.close()
     }
 
@@ -187,7 +188,9 @@ public struct EmbeddedPostgres: Sendable {
             }
         }
         throw Failure(
-            description: "PostgreSQL server binaries (initdb, pg_ctl) not found; install them (Debian: apt-get install postgresql) or set DATABASE_URL")
+            description:
+                "PostgreSQL server binaries (initdb, pg_ctl) not found; install them (Debian: apt-get install postgresql) or set DATABASE_URL"
+        )
     }
 
     private func prepareDirectory(_ url: URL, private: Bool) throws {
@@ -198,7 +201,8 @@ public struct EmbeddedPostgres: Sendable {
 
     private func chown(_ url: URL) throws {
         guard let user = getpwnam(Self.systemUser) else {
-            throw Failure(description: "running as root needs the system user '\(Self.systemUser)' (Debian's postgresql package creates it)")
+            throw Failure(
+                description: "running as root needs the system user '\(Self.systemUser)' (Debian's postgresql package creates it)")
         }
         guard Glibc.chown(url.path, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
             throw Failure(description: "cannot hand \(url.path) to user \(Self.systemUser)")
@@ -207,7 +211,8 @@ public struct EmbeddedPostgres: Sendable {
 
     private func checkSystemUserCanReach() throws {
         guard getpwnam(Self.systemUser) != nil else {
-            throw Failure(description: "running as root needs the system user '\(Self.systemUser)' (Debian's postgresql package creates it)")
+            throw Failure(
+                description: "running as root needs the system user '\(Self.systemUser)' (Debian's postgresql package creates it)")
         }
         let probe = try run(URL(fileURLWithPath: "/usr/bin/test"), ["-x", folder.path])
         guard probe.status == 0 else {

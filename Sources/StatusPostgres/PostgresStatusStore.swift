@@ -134,7 +134,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
                 logger: logger)
             var keys: [StoredAPIKey] = []
             for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
-                keys.append(StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt))
+                keys.append(
+                    StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt))
             }
             return keys
         }

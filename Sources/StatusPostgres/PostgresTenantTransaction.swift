@@ -117,8 +117,12 @@ struct PostgresTenantTransaction: TenantTransaction {
              LIMIT \(limit)
             """)
         var result: [(String, CaseEvent)] = []
-        for try await row in rows.decode((String, UUID, UUID, String?, String, String, String, String, String, Int, Bool, Date, Date, String, JSONValue).self) {
-            result.append((row.0, Self.event((row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14))))
+        for try await row in rows.decode(
+            (String, UUID, UUID, String?, String, String, String, String, String, Int, Bool, Date, Date, String, JSONValue).self)
+        {
+            result.append(
+                (row.0, Self.event((row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14)))
+            )
         }
         return result
     }
@@ -299,7 +303,8 @@ struct PostgresTenantTransaction: TenantTransaction {
             """)
         var summaries: [RuleReleaseSummary] = []
         for try await (version, sha, by, at, comment, from) in rows.decode((Int, String, String, Date, String, Int?).self) {
-            summaries.append(RuleReleaseSummary(version: version, sha256: sha, publishedBy: by, publishedAt: at, comment: comment, rolledBackFrom: from))
+            summaries.append(
+                RuleReleaseSummary(version: version, sha256: sha, publishedBy: by, publishedAt: at, comment: comment, rolledBackFrom: from))
         }
         return summaries
     }

@@ -64,12 +64,13 @@ extension RulesDocument {
             entries.append(("roles.\(role)", .array(roles[role]!.map(JSONValue.string))))
         }
         for issuer in jwtIssuers {
-            entries.append((
-                "jwtIssuers.\(issuer.issuer)",
-                .object([
-                    "audience": .string(issuer.audience), "rolesClaim": .string(issuer.rolesClaim), "jwks": issuer.jwks,
-                ])
-            ))
+            entries.append(
+                (
+                    "jwtIssuers.\(issuer.issuer)",
+                    .object([
+                        "audience": .string(issuer.audience), "rolesClaim": .string(issuer.rolesClaim), "jwks": issuer.jwks,
+                    ])
+                ))
         }
         for (index, test) in tests.enumerated() {
             let value = (try? JSONValue.parse(JSONEncoder().encode(test))) ?? .null

@@ -240,7 +240,9 @@ extension RuleTest: Codable {
             let expect = try c.required(String.self, "expect")
             guard expect == "allow" || expect == "deny" else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: c.codingPath + [AnyCodingKey("expect")], debugDescription: "expected 'allow' or 'deny', got '\(expect)'")
+                    .init(
+                        codingPath: c.codingPath + [AnyCodingKey("expect")], debugDescription: "expected 'allow' or 'deny', got '\(expect)'"
+                    )
                 )
             }
             self = .transition(
@@ -255,7 +257,9 @@ extension RuleTest: Codable {
         if let word = try? c.decode(String.self, forKey: AnyCodingKey("expect")) {
             guard word == "unmapped" else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: c.codingPath + [AnyCodingKey("expect")], debugDescription: "expected {status, category} or 'unmapped', got '\(word)'")
+                    .init(
+                        codingPath: c.codingPath + [AnyCodingKey("expect")],
+                        debugDescription: "expected {status, category} or 'unmapped', got '\(word)'")
                 )
             }
             self = .mapping(name: name, source: source, code: code, expect: .unmapped)

@@ -28,7 +28,8 @@ struct AuditCommand: AsyncParsableCommand {
                 try await runtime.withStore(settings) { store in
                     let rules = RulesAdministration(store: store, registry: RulesRegistry(), logger: logger)
                     if kind == "decisions" {
-                        return AuditExport.decisions(try await rules.decisions(tenant: tenant, externalCaseId: nil, from: nil, to: nil), format: format)
+                        return AuditExport.decisions(
+                            try await rules.decisions(tenant: tenant, externalCaseId: nil, from: nil, to: nil), format: format)
                     }
                     return AuditExport.rulesHistory(try await rules.history(tenant: tenant, from: nil, to: nil), format: format)
                 }

@@ -60,7 +60,8 @@ struct KeysCommand: AsyncParsableCommand {
             print("key id\tname\troles\tcreated\trevoked")
             for key in keys {
                 print(
-                    "\(key.keyId)\t\(key.name)\t\(key.roles.joined(separator: ","))\t\(RFC3339.format(key.createdAt))\t\(key.revokedAt.map(RFC3339.format) ?? "-")")
+                    "\(key.keyId)\t\(key.name)\t\(key.roles.joined(separator: ","))\t\(RFC3339.format(key.createdAt))\t\(key.revokedAt.map(RFC3339.format) ?? "-")"
+                )
             }
         }
     }

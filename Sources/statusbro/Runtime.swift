@@ -40,7 +40,8 @@ struct Runtime {
         let homePath = options.home ?? config.string(forKey: "statusbro.home")
         self.home = try homePath.map { URL(fileURLWithPath: $0) } ?? Runtime.findHome()
         let dataPath = options.dataDirectory ?? config.string(forKey: "statusbro.data.dir") ?? ".statusbro"
-        self.dataDirectory = URL(fileURLWithPath: dataPath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        self.dataDirectory =
+            URL(fileURLWithPath: dataPath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL
         self.databaseURL = config.string(forKey: "database.url", isSecret: true)
         self.servicePassword = config.string(forKey: "database.service.password", isSecret: true)
@@ -67,7 +68,8 @@ struct Runtime {
             var folder = start.standardizedFileURL
             while true {
                 var isDirectory: ObjCBool = false
-                if fileManager.fileExists(atPath: folder.appendingPathComponent("sql").path, isDirectory: &isDirectory), isDirectory.boolValue,
+                if fileManager.fileExists(atPath: folder.appendingPathComponent("sql").path, isDirectory: &isDirectory),
+                    isDirectory.boolValue,
                     fileManager.fileExists(atPath: folder.appendingPathComponent("sql/001_foundation.sql").path)
                 {
                     return folder
@@ -119,7 +121,9 @@ struct Runtime {
                 exists = true
             }
             if !exists {
-                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(settings.database.replacingOccurrences(of: "\"", with: ""))\""), logger: logger)
+                try await client.query(
+                    PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(settings.database.replacingOccurrences(of: "\"", with: ""))\""),
+                    logger: logger)
             }
         }
         let runner = MigrationRunner(directory: sqlDirectory, logger: logger)
@@ -161,7 +165,9 @@ struct Runtime {
             var lines: [String] = []
             for (file, document) in loaded {
                 do {
-                    if let version = try await rules.importDocument(document, by: "tenants import", comment: "imported from \(file.lastPathComponent)") {
+                    if let version = try await rules.importDocument(
+                        document, by: "tenants import", comment: "imported from \(file.lastPathComponent)")
+                    {
                         lines.append("\(document.tenant): published version \(version) from \(file.lastPathComponent)")
                     } else {
                         lines.append("\(document.tenant): unchanged")

@@ -35,12 +35,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer {
             if lock != nil {
-                do { try runtime.embedded.stop() } catch { logger.error("embedded PostgreSQL did not stop cleanly", metadata: ["error": "\(error)"]) }
+                do { try runtime.embedded.stop() } catch {
+                    logger.error("embedded PostgreSQL did not stop cleanly", metadata: ["error": "\(error)"])
+                }
             }
         }
 
         let settings: DatabaseSettings =
-            try runtime.databaseURL.map { try DatabaseSettings(url: $0, servicePassword: runtime.servicePassword) } ?? runtime.embedded.settings
+            try runtime.databaseURL.map { try DatabaseSettings(url: $0, servicePassword: runtime.servicePassword) }
+            ?? runtime.embedded.settings
         try await runtime.prepare(settings)
         let isEmpty = try await withPostgresClient(settings.clientConfiguration(settings.owner), logger: logger) { owner in
             try await TenantCatalog(owner: owner, logger: logger).isEmpty()

@@ -84,11 +84,15 @@ struct TenantsCommand: AsyncParsableCommand {
                     findings = [error.finding]
                 }
                 for finding in findings {
-                    print("\(name): \(finding.severity.rawValue): \(finding.path.isEmpty ? "(document)" : finding.path): \(finding.message) [\(finding.code)]")
+                    print(
+                        "\(name): \(finding.severity.rawValue): \(finding.path.isEmpty ? "(document)" : finding.path): \(finding.message) [\(finding.code)]"
+                    )
                 }
                 let errors = findings.errors.count
                 failed = failed || errors > 0
-                print("\(name): \(errors == 0 ? "valid" : "INVALID") — \(errors) error(s), \(findings.warnings.count) warning(s), \(tests.filter(\.passed).count)/\(tests.count) tests passed")
+                print(
+                    "\(name): \(errors == 0 ? "valid" : "INVALID") — \(errors) error(s), \(findings.warnings.count) warning(s), \(tests.filter(\.passed).count)/\(tests.count) tests passed"
+                )
             }
             if failed { throw ExitCode(1) }
         }

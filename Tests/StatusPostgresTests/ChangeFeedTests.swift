@@ -10,11 +10,14 @@ import Testing
 struct ChangeFeedTests {
     let sundsvall = TenantID("sundsvall")!
 
-    static func event(_ externalCaseId: String, _ code: String, at occurredAt: String = "2024-04-23T12:47:17+02:00") throws -> EventSubmission {
-        try EventSubmission(json: .object([
-            "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string(externalCaseId),
-            "caseType": .string("Bygglov"), "status": .string(code), "occurredAt": .string(occurredAt),
-        ]))
+    static func event(_ externalCaseId: String, _ code: String, at occurredAt: String = "2024-04-23T12:47:17+02:00") throws
+        -> EventSubmission
+    {
+        try EventSubmission(
+            json: .object([
+                "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string(externalCaseId),
+                "caseType": .string("Bygglov"), "status": .string(code), "occurredAt": .string(occurredAt),
+            ]))
     }
 
     actor Flag {
@@ -49,7 +52,8 @@ struct ChangeFeedTests {
                         var ids: [String] = []
                         for n in 0..<perWriter {
                             let id = "W\(writer)-\(n)"
-                            _ = try await app.services.events.record(try Self.event(id, "ANM"), tenant: sundsvall, correlationId: "feed-test")
+                            _ = try await app.services.events.record(
+                                try Self.event(id, "ANM"), tenant: sundsvall, correlationId: "feed-test")
                             ids.append(id)
                         }
                         return ids
@@ -125,7 +129,9 @@ struct ChangeFeedTests {
     @Test("a publish that changes what existing cases show adds one 'rules' entry per affected case, in the same commit")
     func rulesEntries() async throws {
         try await TestBackend.withBackend { app in
-            for n in 0..<3 { _ = try await app.services.events.record(try Self.event("R\(n)", "KOMPTEK"), tenant: sundsvall, correlationId: "t") }
+            for n in 0..<3 {
+                _ = try await app.services.events.record(try Self.event("R\(n)", "KOMPTEK"), tenant: sundsvall, correlationId: "t")
+            }
             _ = try await app.services.events.record(try Self.event("U", "UAB"), tenant: sundsvall, correlationId: "t")
             let before = try await app.services.feed.page(tenant: sundsvall, after: .start, limit: 100)
             var document = try TestDatabase.document("sundsvall")
@@ -133,7 +139,8 @@ struct ChangeFeedTests {
             let report = try await app.services.rules.validate(tenant: sundsvall, document: document.jsonValue())
             #expect(report.impact.casesChangingStatus == 3)
             #expect(report.impact.byCode.map(\.code) == ["KOMPTEK"])
-            _ = try await app.services.rules.publish(tenant: sundsvall, document: document.jsonValue(), baseVersion: 1, comment: "", by: "t")
+            _ = try await app.services.rules.publish(
+                tenant: sundsvall, document: document.jsonValue(), baseVersion: 1, comment: "", by: "t")
             let after = try await app.services.feed.page(tenant: sundsvall, after: before.next, limit: 100)
             #expect(after.changes.map(\.reason) == [.rules, .rules, .rules])
             #expect(Set(after.changes.map(\.externalCaseId)) == ["R0", "R1", "R2"])

@@ -38,12 +38,15 @@ struct HotReloadTests {
                 _ = try await publisher.services.rules.publish(
                     tenant: sundsvall, document: document.jsonValue(), baseVersion: 1, comment: "", by: "test")
                 #expect(try await eventually { other.services.registry.snapshot(for: sundsvall)?.version == 2 })
-                #expect(other.services.registry.snapshot(for: sundsvall)?.map(source: "BYGGR", code: "NYKOD").status?.name == "Under behandling")
+                #expect(
+                    other.services.registry.snapshot(for: sundsvall)?.map(source: "BYGGR", code: "NYKOD").status?.name == "Under behandling"
+                )
 
                 // Cut the listening connection, publish while it is gone, and expect the reconnect to catch up.
                 try await TestDatabase.asOwner(publisher.settings) { client in
                     try await client.query(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                    )
                 }
                 #expect(try await eventually(5) { !state.isConnected })
                 document.sources["BYGGR"]!.codes["NYKOD"] = "Klart"
@@ -61,7 +64,8 @@ struct HotReloadTests {
             let before = try #require(app.services.registry.snapshot(for: sundsvall))
             var document = try TestDatabase.document("sundsvall")
             document.sources["BYGGR"]!.codes["UTSKICK"] = "Klart"
-            _ = try await app.services.rules.publish(tenant: sundsvall, document: document.jsonValue(), baseVersion: 1, comment: "", by: "t")
+            _ = try await app.services.rules.publish(
+                tenant: sundsvall, document: document.jsonValue(), baseVersion: 1, comment: "", by: "t")
             #expect(before.map(source: "BYGGR", code: "UTSKICK").status?.name == "Under behandling")
             #expect(app.services.registry.snapshot(for: sundsvall)?.map(source: "BYGGR", code: "UTSKICK").status?.name == "Klart")
         }

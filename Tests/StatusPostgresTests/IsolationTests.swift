@@ -13,10 +13,12 @@ struct IsolationTests {
         try await TestBackend.withBackend { app in
             // One case for each tenant, through the real ingestion path.
             for (tenant, source, code) in [("sundsvall", "BYGGR", "ANM"), ("bergen", "DIBK", "MS")] {
-                let submission = try EventSubmission(json: .object([
-                    "messageId": .string(UUID().uuidString), "sourceSystem": .string(source), "externalCaseId": .string("CASE-\(tenant)"),
-                    "caseType": .string("Test"), "status": .string(code), "occurredAt": .string("2024-04-23T12:47:17+02:00"),
-                ]))
+                let submission = try EventSubmission(
+                    json: .object([
+                        "messageId": .string(UUID().uuidString), "sourceSystem": .string(source),
+                        "externalCaseId": .string("CASE-\(tenant)"),
+                        "caseType": .string("Test"), "status": .string(code), "occurredAt": .string("2024-04-23T12:47:17+02:00"),
+                    ]))
                 _ = try await app.services.events.record(submission, tenant: TenantID(tenant)!, correlationId: "test")
             }
             let seen = try await TestDatabase.asService(app.settings) { client in
@@ -27,7 +29,9 @@ struct IsolationTests {
                         if !tenant.isEmpty { try await connection.run("SELECT set_config('statusbro.tenant', \(tenant), true)") }
                         var ids: [String] = []
                         // Deliberately no tenant filter.
-                        for try await id in try await connection.run("SELECT external_case_id FROM cases").decode(String.self) { ids.append(id) }
+                        for try await id in try await connection.run("SELECT external_case_id FROM cases").decode(String.self) {
+                            ids.append(id)
+                        }
                         for try await _ in try await connection.run("SELECT 1 FROM feed_entries") {}
                         try await connection.run("COMMIT")
                         results[tenant] = ids
@@ -95,10 +99,11 @@ struct IsolationTests {
     func immutability() async throws {
         let settings = try await TestDatabase.fresh()
         try await TestBackend.withBackend(settings: settings) { app in
-            let submission = try EventSubmission(json: .object([
-                "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string("IMMUTABLE"),
-                "caseType": .string("Test"), "status": .string("ANM"), "occurredAt": .string("2024-04-23T12:47:17+02:00"),
-            ]))
+            let submission = try EventSubmission(
+                json: .object([
+                    "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string("IMMUTABLE"),
+                    "caseType": .string("Test"), "status": .string("ANM"), "occurredAt": .string("2024-04-23T12:47:17+02:00"),
+                ]))
             _ = try await app.services.events.record(submission, tenant: TenantID("sundsvall")!, correlationId: "test")
         }
         try await TestDatabase.asOwner(settings) { client in

@@ -1,8 +1,9 @@
 import Foundation
 import PostgresNIO
-@testable import StatusPostgres
 import StatusTestSupport
 import Testing
+
+@testable import StatusPostgres
 
 @Suite("Migrations")
 struct MigrationTests {

@@ -77,7 +77,12 @@ struct RulesReleaseTests {
             #expect(try await app.services.rules.release(tenant: sundsvall, activeAt: Date()).version == 3)
 
             let diff = try await app.services.rules.diff(tenant: sundsvall, from: 1, to: 2)
-            #expect(diff == [RulesChange(path: "sources.BYGGR.codes.KOMPTEK", change: .changed, old: .string("Kompletterad"), new: .string("Under behandling"))])
+            #expect(
+                diff == [
+                    RulesChange(
+                        path: "sources.BYGGR.codes.KOMPTEK", change: .changed, old: .string("Kompletterad"),
+                        new: .string("Under behandling"))
+                ])
             let history = try await app.services.rules.history(tenant: sundsvall, from: beforeV2, to: nil)
             #expect(history.map(\.version) == [2, 3])
             #expect(history.map(\.change.path) == ["sources.BYGGR.codes.KOMPTEK", "sources.BYGGR.codes.KOMPTEK"])
@@ -93,7 +98,8 @@ struct RulesReleaseTests {
             #expect(try await app.services.rules.draft(tenant: sundsvall).document == draft)
             let report = try await app.services.rules.validate(tenant: sundsvall, document: nil)
             #expect(report.valid)
-            #expect(try await app.services.rules.publish(tenant: sundsvall, document: nil, baseVersion: 1, comment: "draft", by: "test") == 2)
+            #expect(
+                try await app.services.rules.publish(tenant: sundsvall, document: nil, baseVersion: 1, comment: "draft", by: "test") == 2)
             #expect(app.services.registry.snapshot(for: sundsvall)?.map(source: "BYGGR", code: "NYKOD").status?.name == "Inskickat")
         }
     }

@@ -33,9 +33,13 @@ struct TenantsAndKeysTests {
             let secret = String(key.split(separator: "_", maxSplits: 2)[2])
             let dump = try await TestDatabase.asOwner(app.settings) { client in
                 var text = ""
-                for table in ["tenants", "rule_releases", "rule_drafts", "cases", "case_events", "idempotency_keys", "dead_letters",
-                              "feed_entries", "api_keys"] {
-                    for try await row in try await client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(table) t")).decode(String.self) {
+                for table in [
+                    "tenants", "rule_releases", "rule_drafts", "cases", "case_events", "idempotency_keys", "dead_letters",
+                    "feed_entries", "api_keys",
+                ] {
+                    for try await row in try await client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(table) t")).decode(
+                        String.self)
+                    {
                         text += row
                     }
                 }

@@ -79,7 +79,8 @@ struct RuleSnapshotTests {
     func documentTests() throws {
         var document = sampleDocument()
         document.tests = [
-            .mapping(name: "komp", source: "BYGGR", code: "KOMP", expect: .status("Väntar på komplettering", category: "Kompletteringsbegäran")),
+            .mapping(
+                name: "komp", source: "BYGGR", code: "KOMP", expect: .status("Väntar på komplettering", category: "Kompletteringsbegäran")),
             .mapping(name: nil, source: "BYGGR", code: "UAB", expect: .status("Under behandling", category: nil)),
             .transition(name: nil, from: "Klart", to: "Inskickat", expectAllowed: false),
         ]
@@ -93,7 +94,10 @@ struct RuleSnapshotTests {
     func simulation() throws {
         let snapshot = try RuleSnapshot.compile(try tenantDocument("sundsvall"), version: 1)
         let fromKlart = snapshot.simulate(source: "BYGGR", code: "ANM", fromStatus: snapshot.status(named: "Klart"))
-        #expect(fromKlart == RuleSimulation(status: "Inskickat", category: "Mottagningskvittens", transitionAllowed: false, matched: true, outcome: "mapped"))
+        #expect(
+            fromKlart
+                == RuleSimulation(
+                    status: "Inskickat", category: "Mottagningskvittens", transitionAllowed: false, matched: true, outcome: "mapped"))
         let unmapped = snapshot.simulate(source: "BYGGR", code: "NY", fromStatus: nil)
         #expect(unmapped.outcome == "unmapped" && unmapped.status == nil && !unmapped.matched)
     }

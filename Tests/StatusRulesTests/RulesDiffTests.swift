@@ -14,7 +14,10 @@ struct RulesDiffTests {
         new.roles["auditor"] = nil
         let changes = RulesDiff.changes(from: old, to: new)
         #expect(changes.count == 3)
-        #expect(changes.contains(RulesChange(path: "sources.BYGGR.codes.KOMPREV", change: .changed, old: .string("Kompletterad"), new: .string("Under behandling"))))
+        #expect(
+            changes.contains(
+                RulesChange(
+                    path: "sources.BYGGR.codes.KOMPREV", change: .changed, old: .string("Kompletterad"), new: .string("Under behandling"))))
         #expect(changes.contains(RulesChange(path: "sources.BYGGR.codes.NYKOD", change: .added, old: nil, new: .string("Inskickat"))))
         #expect(changes.contains { $0.path == "roles.auditor" && $0.change == .removed })
     }

@@ -9,6 +9,12 @@ public struct TestBackend: Sendable {
     public let settings: DatabaseSettings
     public let backend: PostgresBackend
 
+    /// A backend on `settings`; its pool must be run by the caller.
+    public init(settings: DatabaseSettings, backend: PostgresBackend) {
+        self.settings = settings
+        self.backend = backend
+    }
+
     /// The core operations.
     public var services: StatusServices { backend.services }
     /// The store.

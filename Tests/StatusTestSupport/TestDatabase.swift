@@ -29,10 +29,13 @@ public enum TestDatabase {
     /// The server's settings.
     public static func server() throws -> DatabaseSettings {
         guard let url = ProcessInfo.processInfo.environment["STATUSBRO_TEST_DATABASE_URL"] else {
-            throw Unavailable(description: "STATUSBRO_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            throw Unavailable(
+                description: "STATUSBRO_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
         }
         var settings = try DatabaseSettings(url: url)
-        guard settings.isLocal else { throw Unavailable(description: "refusing to run tests against a database that is not on this machine") }
+        guard settings.isLocal else {
+            throw Unavailable(description: "refusing to run tests against a database that is not on this machine")
+        }
         settings.maximumConnections = 6
         return settings
     }
@@ -75,7 +78,8 @@ public enum TestDatabase {
             for document in documents { try await TenantCatalog(owner: owner, logger: logger).register(TenantID(document.tenant)!) }
         }
         try await withPostgresClient(settings.clientConfiguration(settings.service), logger: logger) { client in
-            let rules = RulesAdministration(store: PostgresStatusStore(client: client, logger: logger), registry: RulesRegistry(), logger: logger)
+            let rules = RulesAdministration(
+                store: PostgresStatusStore(client: client, logger: logger), registry: RulesRegistry(), logger: logger)
             for document in documents { _ = try await rules.importDocument(document, by: "test", comment: "test fixture") }
         }
     }
@@ -86,14 +90,18 @@ public enum TestDatabase {
     }
 
     /// Runs `body` as the owner (superuser) of `settings`' database.
-@discardableResult
-    public static func asOwner<T: Sendable>(_ settings: DatabaseSettings, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    @discardableResult
+    public static func asOwner<T: Sendable>(_ settings: DatabaseSettings, _ body: @Sendable (PostgresClient) async throws -> T) async throws
+        -> T
+    {
         try await withPostgresClient(settings.clientConfiguration(settings.owner), logger: logger, body)
     }
 
     /// Runs `body` as the service role of `settings`' database.
-@discardableResult
-    public static func asService<T: Sendable>(_ settings: DatabaseSettings, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    @discardableResult
+    public static func asService<T: Sendable>(_ settings: DatabaseSettings, _ body: @Sendable (PostgresClient) async throws -> T)
+        async throws -> T
+    {
         try await withPostgresClient(settings.clientConfiguration(settings.service), logger: logger, body)
     }
 }

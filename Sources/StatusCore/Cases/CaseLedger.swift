@@ -113,7 +113,9 @@ public struct CaseLedger: Sendable {
             }
             logger.info(
                 "message parked as dead letter",
-                metadata: ["tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(change.scope)"]
+                metadata: [
+                    "tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(change.scope)",
+                ]
             )
             throw StatusError.rejected(rejection, deadLetterId: id.uuidString.lowercased())
         }
@@ -148,7 +150,8 @@ public struct CaseLedger: Sendable {
             return .rejected(Rejection(code: .unknownSourceSystem, detail: "the rules have no source system '\(change.sourceSystem)'"))
         case .unmapped:
             return .rejected(
-                Rejection(code: .unmappedStatus, detail: "source system '\(change.sourceSystem)' has no mapping for code '\(change.rawStatus)'"))
+                Rejection(
+                    code: .unmappedStatus, detail: "source system '\(change.sourceSystem)' has no mapping for code '\(change.rawStatus)'"))
         case .mapped(let status, _):
             target = status
         }
@@ -163,7 +166,8 @@ public struct CaseLedger: Sendable {
                 return .rejected(
                     Rejection(
                         code: .illegalTransition,
-                        detail: "the rules do not allow case '\(change.externalCaseId)' to move from '\(from?.name ?? existing.status)' to '\(target.name)'"
+                        detail:
+                            "the rules do not allow case '\(change.externalCaseId)' to move from '\(from?.name ?? existing.status)' to '\(target.name)'"
                     ))
             }
         }

@@ -88,7 +88,8 @@ public struct DeadLetterDesk: Sendable {
                         result = ReplayResult(deadLetterId: idText, outcome: "accepted", code: nil, detail: nil, response: answer.response)
                     case .rejected(let rejection):
                         result = ReplayResult(
-                            deadLetterId: idText, outcome: "rejected", code: rejection.code.rawValue, detail: rejection.detail, response: nil)
+                            deadLetterId: idText, outcome: "rejected", code: rejection.code.rawValue, detail: rejection.detail,
+                            response: nil)
                     }
                 } catch let error as StatusError {
                     // A message that can no longer be applied at all (its id reused for another body,

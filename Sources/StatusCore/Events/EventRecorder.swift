@@ -46,7 +46,9 @@ public struct EventRecorder: Sendable {
 
     /// Records an event; a retry of an accepted one answers with the first receipt (`replayed`).
     /// A rules violation parks the event and throws `StatusError.rejected`.
-    public func record(_ submission: EventSubmission, tenant: TenantID, correlationId: String) async throws -> (receipt: EventReceipt, replayed: Bool) {
+    public func record(_ submission: EventSubmission, tenant: TenantID, correlationId: String) async throws -> (
+        receipt: EventReceipt, replayed: Bool
+    ) {
         let answer = try await ledger.submit(EventMessage(submission), tenant: tenant, correlationId: correlationId)
         guard let receipt = EventReceipt(json: answer.response) else {
             throw StatusError.unavailable("a stored receipt could not be read")

@@ -38,7 +38,8 @@ public struct EventSubmission: Sendable, Equatable {
             organisationNumber = OrganisationNumber(text)
             if organisationNumber == nil {
                 reader.fail(
-                    "organisationNumber", "must be a Swedish organisation number (10 digits, optionally NNNNNN-NNNN) with a valid check digit",
+                    "organisationNumber",
+                    "must be a Swedish organisation number (10 digits, optionally NNNNNN-NNNN) with a valid check digit",
                     identityNumber: true)
             }
         }

@@ -43,7 +43,9 @@ public struct FeedEntry: Sendable, Equatable {
     public var changedAt: Date
 
     /// An entry.
-    public init(position: Int64, caseId: UUID, externalCaseId: String, status: String?, category: String?, reason: ChangeReason, changedAt: Date) {
+    public init(
+        position: Int64, caseId: UUID, externalCaseId: String, status: String?, category: String?, reason: ChangeReason, changedAt: Date
+    ) {
         self.position = position
         self.caseId = caseId
         self.externalCaseId = externalCaseId

@@ -113,7 +113,9 @@ public final class APIKeyAuthenticator: Sendable {
 
     /// Forgets every cached key of `tenant` (a key was created or revoked).
     public func forget(tenant: TenantID) {
-        cache.withLock { cache in cache = cache.filter { $0.value.principal?.tenant != tenant && APIKeyFormat.tenant(ofKey: $0.key) != tenant } }
+        cache.withLock { cache in
+            cache = cache.filter { $0.value.principal?.tenant != tenant && APIKeyFormat.tenant(ofKey: $0.key) != tenant }
+        }
     }
 
     /// Forgets everything (the notification connection was lost, so a revocation may have been missed).

@@ -120,7 +120,8 @@ public struct RulesAdministration: Sendable {
         }
         guard document.tenant == tenant.rawValue else {
             throw StatusError.rulesInvalid([
-                RuleFinding(.error, at: RulePath().key("tenant"), code: "WRONG_TENANT", "must be '\(tenant)', the tenant of your credential")
+                RuleFinding(
+                    .error, at: RulePath().key("tenant"), code: "WRONG_TENANT", "must be '\(tenant)', the tenant of your credential")
             ])
         }
         return document
@@ -136,7 +137,9 @@ public struct RulesAdministration: Sendable {
                 document = try await draftDocument(tenant: tenant)
             }
         } catch StatusError.rulesInvalid(let findings) {
-            return RulesReport(valid: false, errors: findings.errors, warnings: findings.warnings, tests: [], impact: RulesImpact(casesChangingStatus: 0, byCode: []))
+            return RulesReport(
+                valid: false, errors: findings.errors, warnings: findings.warnings, tests: [],
+                impact: RulesImpact(casesChangingStatus: 0, byCode: []))
         }
         let validation = RulesValidator.validate(document, version: (registry.snapshot(for: tenant)?.version ?? 0) + 1)
         var impact = RulesImpact(casesChangingStatus: 0, byCode: [])
@@ -180,14 +183,17 @@ public struct RulesAdministration: Sendable {
     /// test refuses it (`rulesInvalid`); another publish since `baseVersion` refuses it
     /// (`versionConflict`). The release, the feed entries of every case whose shown status changes,
     /// and the notification to every server process commit together.
-    public func publish(tenant: TenantID, document value: JSONValue?, baseVersion: Int, comment: String, by subject: String) async throws -> Int {
+    public func publish(tenant: TenantID, document value: JSONValue?, baseVersion: Int, comment: String, by subject: String) async throws
+        -> Int
+    {
         let document: RulesDocument
         if let value {
             document = try decode(value, tenant: tenant)
         } else {
             document = try await draftDocument(tenant: tenant)
         }
-        return try await publish(tenant: tenant, document: document, baseVersion: baseVersion, comment: comment, by: subject, rolledBackFrom: nil)
+        return try await publish(
+            tenant: tenant, document: document, baseVersion: baseVersion, comment: comment, by: subject, rolledBackFrom: nil)
     }
 
     /// Publishes the document of `version` again as a new release.
@@ -222,7 +228,8 @@ public struct RulesAdministration: Sendable {
             }
             do {
                 try await tx.insertRelease(
-                    NewRuleRelease(version: version, document: document, publishedBy: subject, comment: comment, rolledBackFrom: rolledBackFrom))
+                    NewRuleRelease(
+                        version: version, document: document, publishedBy: subject, comment: comment, rolledBackFrom: rolledBackFrom))
             } catch StoreError.conflict(_) {
                 throw StatusError.versionConflict(active: try await tx.activeVersion())
             }
@@ -243,18 +250,25 @@ public struct RulesAdministration: Sendable {
         var total = 0
         for row in usage {
             func shown(_ snapshot: RuleSnapshot?) -> (String, String) {
-                if let status = snapshot?.map(source: row.sourceSystem, code: row.rawStatus).status { return (status.name, status.category) }
+                if let status = snapshot?.map(source: row.sourceSystem, code: row.rawStatus).status {
+                    return (status.name, status.category)
+                }
                 return (row.recordedStatus, row.recordedCategory)
             }
             let before = shown(old)
             let after = shown(new)
             guard before != after else { continue }
             remaps.append(
-                CodeRemap(sourceSystem: row.sourceSystem, rawStatus: row.rawStatus, recordedStatus: row.recordedStatus, status: after.0, category: after.1))
+                CodeRemap(
+                    sourceSystem: row.sourceSystem, rawStatus: row.rawStatus, recordedStatus: row.recordedStatus, status: after.0,
+                    category: after.1))
             total += row.cases
             let key = row.sourceSystem + "\u{0}" + row.rawStatus
-            byCode[key, default: RulesImpact.CodeImpact(sourceSystem: row.sourceSystem, code: row.rawStatus, cases: 0, from: before.0, to: after.0)]
-                .cases += row.cases
+            byCode[
+                key,
+                default: RulesImpact.CodeImpact(sourceSystem: row.sourceSystem, code: row.rawStatus, cases: 0, from: before.0, to: after.0)
+            ]
+            .cases += row.cases
         }
         let sorted = byCode.values.sorted { ($0.cases, $1.code) > ($1.cases, $0.code) }
         return (RulesImpact(casesChangingStatus: total, byCode: sorted), remaps)
@@ -299,7 +313,9 @@ extension RulesAdministration {
     /// new version, or `nil` when the active release already is this document.
     public func importDocument(_ document: RulesDocument, by subject: String, comment: String) async throws -> Int? {
         guard let tenant = TenantID(document.tenant) else {
-            throw StatusError.rulesInvalid([RuleFinding(.error, at: RulePath().key("tenant"), code: "INVALID_TENANT_ID", "invalid tenant id")])
+            throw StatusError.rulesInvalid([
+                RuleFinding(.error, at: RulePath().key("tenant"), code: "INVALID_TENANT_ID", "invalid tenant id")
+            ])
         }
         let active = try await store.activeRelease(tenant: tenant)
         if let active, active.document == document { return nil }

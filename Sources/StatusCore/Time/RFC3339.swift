@@ -56,7 +56,7 @@ public enum RFC3339 {
 
     /// Formats an instant in UTC: `2024-04-23T10:47:17Z`, with milliseconds when it has them.
     public static func format(_ date: Date) -> String {
-        let totalMilliseconds = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let totalMilliseconds = Int((date.timeIntervalSince1970 * 1000).rounded())
         let milliseconds = ((totalMilliseconds % 1000) + 1000) % 1000
         let seconds = (totalMilliseconds - milliseconds) / 1000
         let civil = CivilTime(secondsSinceEpoch: seconds)

@@ -38,12 +38,14 @@ struct RulesController {
     func versions(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.rulesRead)
         let summaries = try await rules.versions(tenant: principal.tenant)
-        return JSONOut.array(summaries.map { s in
-            .object([
-                ("version", .int(s.version)), ("publishedAt", .instant(s.publishedAt)), ("publishedBy", .string(s.publishedBy)),
-                ("comment", .string(s.comment)), ("sha256", .string(s.sha256)), ("rolledBackFrom", .optional(s.rolledBackFrom)),
-            ])
-        }).response()
+        return JSONOut.array(
+            summaries.map { s in
+                .object([
+                    ("version", .int(s.version)), ("publishedAt", .instant(s.publishedAt)), ("publishedBy", .string(s.publishedBy)),
+                    ("comment", .string(s.comment)), ("sha256", .string(s.sha256)), ("rolledBackFrom", .optional(s.rolledBackFrom)),
+                ])
+            }
+        ).response()
     }
 
     func version(_ request: Request, context: StatusRequestContext) async throws -> Response {
@@ -111,21 +113,32 @@ struct RulesController {
             ("valid", .bool(report.valid)),
             ("errors", .array(report.errors.map(Self.finding))),
             ("warnings", .array(report.warnings.map(Self.finding))),
-            ("tests", .array(report.tests.map { t in
+            (
+                "tests",
+                .array(
+                    report.tests.map { t in
+                        .object([
+                            ("index", .int(t.index)), ("label", .string(t.label)), ("passed", .bool(t.passed)),
+                            ("expected", .string(t.expected)), ("actual", .string(t.actual)), ("message", .optional(t.message)),
+                        ])
+                    })
+            ),
+            (
+                "impact",
                 .object([
-                    ("index", .int(t.index)), ("label", .string(t.label)), ("passed", .bool(t.passed)),
-                    ("expected", .string(t.expected)), ("actual", .string(t.actual)), ("message", .optional(t.message)),
+                    ("casesChangingStatus", .int(report.impact.casesChangingStatus)),
+                    (
+                        "byCode",
+                        .array(
+                            report.impact.byCode.map { i in
+                                .object([
+                                    ("sourceSystem", .string(i.sourceSystem)), ("code", .string(i.code)), ("cases", .int(i.cases)),
+                                    ("from", .string(i.from)), ("to", .string(i.to)),
+                                ])
+                            })
+                    ),
                 ])
-            })),
-            ("impact", .object([
-                ("casesChangingStatus", .int(report.impact.casesChangingStatus)),
-                ("byCode", .array(report.impact.byCode.map { i in
-                    .object([
-                        ("sourceSystem", .string(i.sourceSystem)), ("code", .string(i.code)), ("cases", .int(i.cases)),
-                        ("from", .string(i.from)), ("to", .string(i.to)),
-                    ])
-                })),
-            ])),
+            ),
         ]).response()
     }
 

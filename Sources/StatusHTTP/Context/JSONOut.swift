@@ -62,4 +62,3 @@ indirect enum JSONOut: Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
-

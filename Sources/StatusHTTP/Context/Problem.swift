@@ -36,13 +36,15 @@ struct Problem: Sendable {
                     errors: errors)
             }
         case .payloadTooLarge(let limit):
-            self.init(status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", title: "Request body too large", detail: "the limit is \(limit) bytes")
+            self.init(
+                status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", title: "Request body too large", detail: "the limit is \(limit) bytes")
         case .unsupportedMediaType(let detail):
             self.init(status: .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", title: "Unsupported media type", detail: detail)
         case .rejected(let rejection, let deadLetterId):
             let status: HTTPResponse.Status = rejection.code == .illegalTransition ? .conflict : .unprocessableContent
             let titles: [RejectionCode: String] = [
-                .unknownSourceSystem: "Unknown source system", .unmappedStatus: "Unmapped status", .illegalTransition: "Transition not allowed",
+                .unknownSourceSystem: "Unknown source system", .unmappedStatus: "Unmapped status",
+                .illegalTransition: "Transition not allowed",
             ]
             self.init(status: status, code: rejection.code.rawValue, title: titles[rejection.code] ?? "Rejected", detail: rejection.detail)
             extensions["deadLetterId"] = .string(deadLetterId)
@@ -170,7 +172,10 @@ struct ProblemMiddleware: RouterMiddleware {
         case .notFound: Problem(.notFound("no such resource"))
         case .contentTooLarge: Problem(.payloadTooLarge(limit: StatusRequestContext.maxBodySize))
         case .unsupportedMediaType: Problem(.unsupportedMediaType("expected application/json"))
-        case .methodNotAllowed: Problem(status: .methodNotAllowed, code: "NOT_FOUND", title: "Method not allowed", detail: "this resource does not accept this method")
+        case .methodNotAllowed:
+            Problem(
+                status: .methodNotAllowed, code: "NOT_FOUND", title: "Method not allowed",
+                detail: "this resource does not accept this method")
         case .badRequest: Problem(.invalid("/", "the request could not be read"))
         case .serviceUnavailable, .requestTimeout, .gatewayTimeout: Problem(.unavailable("the server is busy; retry shortly"))
         default: Problem(status: status, code: "INTERNAL", title: status.reasonPhrase, detail: status.reasonPhrase)

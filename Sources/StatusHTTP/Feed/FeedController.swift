@@ -33,13 +33,17 @@ struct FeedController {
         let page = try await feed.page(tenant: principal.tenant, after: offset, limit: limit)
         return JSONOut.object([
             ("offset", .string(page.next.token)),
-            ("changes", .array(page.changes.map { entry in
-                .object([
-                    ("externalCaseId", .string(entry.externalCaseId)), ("caseId", .string(entry.caseId.uuidString.lowercased())),
-                    ("status", .optional(entry.status)), ("category", .optional(entry.category)),
-                    ("changedAt", .instant(entry.changedAt)), ("reason", .string(entry.reason.rawValue)),
-                ])
-            })),
+            (
+                "changes",
+                .array(
+                    page.changes.map { entry in
+                        .object([
+                            ("externalCaseId", .string(entry.externalCaseId)), ("caseId", .string(entry.caseId.uuidString.lowercased())),
+                            ("status", .optional(entry.status)), ("category", .optional(entry.category)),
+                            ("changedAt", .instant(entry.changedAt)), ("reason", .string(entry.reason.rawValue)),
+                        ])
+                    })
+            ),
         ]).response()
     }
 }

@@ -19,17 +19,20 @@ struct HealthController {
         if let connected = services.health.notificationsConnected {
             members.append(("rulesListener", .string(connected ? "connected" : "reconnecting")))
         }
-        members.append((
-            "tenants",
-            .object(tenants.keys.sorted().map { tenant in
-                let status = tenants[tenant]!
-                var entry: [(String, JSONOut)] = [("rulesVersion", .int(status.servedVersion))]
-                if let failure = status.failure {
-                    entry.append(("reloadError", .object([("version", .int(failure.version)), ("message", .string(failure.message))])))
-                }
-                return (tenant.rawValue, .object(entry))
-            })
-        ))
+        members.append(
+            (
+                "tenants",
+                .object(
+                    tenants.keys.sorted().map { tenant in
+                        let status = tenants[tenant]!
+                        var entry: [(String, JSONOut)] = [("rulesVersion", .int(status.servedVersion))]
+                        if let failure = status.failure {
+                            entry.append(
+                                ("reloadError", .object([("version", .int(failure.version)), ("message", .string(failure.message))])))
+                        }
+                        return (tenant.rawValue, .object(entry))
+                    })
+            ))
         return JSONOut.object(members).response(reachable ? .ok : .serviceUnavailable)
     }
 }
