@@ -18,11 +18,12 @@ public struct StatusServices: Sendable {
     public let cases: CaseDirectory
     public let feed: ChangeFeedReader
     public let deadLetters: DeadLetterDesk
+    public let norway: NorwegianSubmissions
     public let keys: APIKeyAuthenticator
     public let keyStore: any APIKeyStore
     public let health: any HealthProbe
 
-    /// The services over `store`, replaying dead letters with `decoders` (the Swedish event decoder is always included).
+    /// The services over `store`, replaying dead letters with `decoders` (events and the Norwegian messages are always included).
     public init(
         store: any StatusStore, keyStore: any APIKeyStore, health: any HealthProbe, registry: RulesRegistry = RulesRegistry(),
         deadLetterDecoders: [any DeadLetterDecoder] = [], logger: Logger
@@ -35,7 +36,12 @@ public struct StatusServices: Sendable {
         self.cases = CaseDirectory(store: store, registry: registry)
         self.feed = ChangeFeedReader(store: store, registry: registry)
         self.deadLetters = DeadLetterDesk(
-            store: store, ledger: ledger, decoders: [EventDeadLetterDecoder()] + deadLetterDecoders, logger: logger)
+            store: store, ledger: ledger,
+            decoders: [
+                EventDeadLetterDecoder(), NorwegianDeadLetterDecoder(scope: DIBK.receiptScope),
+                NorwegianDeadLetterDecoder(scope: DIBK.updateScope),
+            ] + deadLetterDecoders, logger: logger)
+        self.norway = NorwegianSubmissions(store: store, ledger: ledger, registry: registry)
         self.keys = APIKeyAuthenticator(store: keyStore)
         self.keyStore = keyStore
         self.health = health

@@ -13,13 +13,19 @@ public struct ServerConfiguration: Sendable {
     public var adminDirectory: String?
     /// The OpenAPI document served at `/openapi.json` (`nil`: none).
     public var openAPIDocument: String?
+    /// The address clients reach the service at, for links such as `kvitteringUrl` (`nil`: the request's host).
+    public var publicBaseURL: String?
 
     /// A configuration.
-    public init(host: String = "127.0.0.1", port: Int = 8080, adminDirectory: String? = nil, openAPIDocument: String? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, adminDirectory: String? = nil, openAPIDocument: String? = nil,
+        publicBaseURL: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.adminDirectory = adminDirectory
         self.openAPIDocument = openAPIDocument
+        self.publicBaseURL = publicBaseURL
     }
 }
 
@@ -51,6 +57,8 @@ public func buildRouter(
         .addRoutes(EventsController(services: services).endpoints)
         .addRoutes(CasesController(cases: services.cases).endpoints)
         .addRoutes(FeedController(feed: services.feed).endpoints)
+    router.group("dibk/api/v1").add(middleware: authentication)
+        .addRoutes(NorwayController(norway: services.norway, publicBaseURL: configuration.publicBaseURL).endpoints)
     router.group("admin/v1").add(middleware: authentication)
         .addRoutes(RulesController(rules: services.rules).endpoints)
         .addRoutes(AuditController(rules: services.rules).endpoints)

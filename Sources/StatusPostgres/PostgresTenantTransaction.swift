@@ -286,11 +286,14 @@ struct PostgresTenantTransaction: TenantTransaction {
         ).first
     }
 
+    /// Release times are kept in milliseconds; an instant that went through a `Date` may be a
+    /// microsecond short of the millisecond it names, so the comparison allows half a millisecond.
     func release(activeAt instant: Date) async throws -> RuleRelease? {
         try await releases(
             """
             SELECT \(unescaped: Self.releaseColumns) FROM rule_releases
-             WHERE tenant_id = \(t) AND published_at <= \(instant) ORDER BY version DESC LIMIT 1
+             WHERE tenant_id = \(t) AND published_at <= \(instant)::timestamptz + interval '500 microseconds'
+             ORDER BY version DESC LIMIT 1
             """
         ).first
     }
@@ -361,5 +364,78 @@ struct PostgresTenantTransaction: TenantTransaction {
             usage.append(CodeUsage(sourceSystem: source, rawStatus: raw, recordedStatus: status, recordedCategory: category, cases: count))
         }
         return usage
+    }
+}
+
+// MARK: Norwegian submissions
+
+extension PostgresTenantTransaction {
+    func dibkCase(reference: String) async throws -> String? {
+        let rows = try await connection.query(
+            "SELECT external_case_id FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND innsending_referanse = \(reference)",
+            logger: logger)
+        for try await id in rows.decode(String.self) { return id }
+        return nil
+    }
+
+    func dibkCase(saksaar: String, sakssekvensnummer: String) async throws -> String? {
+        let rows = try await connection.query(
+            """
+            SELECT external_case_id FROM dibk_case_numbers
+             WHERE tenant_id = \(tenant.rawValue) AND saksaar = \(saksaar) AND sakssekvensnummer = \(sakssekvensnummer)
+             ORDER BY updated_at DESC LIMIT 1
+            """, logger: logger)
+        for try await id in rows.decode(String.self) { return id }
+        return nil
+    }
+
+    func linkDIBK(references: [String], to externalCaseId: String) async throws {
+        try await connection.query(
+            """
+            INSERT INTO dibk_references (tenant_id, innsending_referanse, external_case_id)
+            SELECT \(tenant.rawValue), reference, \(externalCaseId) FROM unnest(\(references)::text[]) WITH ORDINALITY AS r(reference, n)
+             ORDER BY n
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    func setDIBKCaseNumber(externalCaseId: String, _ number: Saksnummer) async throws {
+        try await connection.query(
+            """
+            INSERT INTO dibk_case_numbers (tenant_id, external_case_id, saksaar, sakssekvensnummer)
+            VALUES (\(tenant.rawValue), \(externalCaseId), \(number.saksaar), \(number.sakssekvensnummer))
+            ON CONFLICT (tenant_id, external_case_id) DO UPDATE
+               SET saksaar = EXCLUDED.saksaar, sakssekvensnummer = EXCLUDED.sakssekvensnummer, updated_at = now()
+            """, logger: logger)
+    }
+
+    func appendDIBKUpdate(externalCaseId: String, oppdateringId: UUID, oppdatertDato: Date, payload: JSONValue) async throws {
+        try await connection.query(
+            """
+            INSERT INTO dibk_updates (tenant_id, oppdatering_id, external_case_id, oppdatert_dato, payload)
+            VALUES (\(tenant.rawValue), \(oppdateringId), \(externalCaseId), \(oppdatertDato), \(payload))
+            """, logger: logger)
+    }
+
+    func dibkReferences(externalCaseId: String) async throws -> [String] {
+        let rows = try await connection.query(
+            """
+            SELECT innsending_referanse FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
+             ORDER BY linked_at, innsending_referanse
+            """, logger: logger)
+        var references: [String] = []
+        for try await reference in rows.decode(String.self) { references.append(reference) }
+        return references
+    }
+
+    func dibkUpdates(externalCaseId: String) async throws -> [JSONValue] {
+        let rows = try await connection.query(
+            """
+            SELECT payload FROM dibk_updates WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
+             ORDER BY oppdatert_dato, received_at
+            """, logger: logger)
+        var updates: [JSONValue] = []
+        for try await payload in rows.decode(JSONValue.self) { updates.append(payload) }
+        return updates
     }
 }

@@ -58,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: runtime.config.string(forKey: "http.host", default: "127.0.0.1"),
             port: runtime.config.int(forKey: "http.port", default: 8080),
-            adminDirectory: runtime.adminDirectory.path
+            adminDirectory: runtime.adminDirectory.path,
+            publicBaseURL: runtime.config.string(forKey: "public.base.url")
         )
         let app = buildApplication(
             configuration: configuration, services: backend.services, backgroundServices: backend.backgroundServices, logger: logger)

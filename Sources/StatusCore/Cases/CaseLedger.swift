@@ -4,31 +4,25 @@ import StatusRules
 
 /// A status change for a case, as every face submits it: the Swedish event, a Norwegian update.
 public struct CaseChange: Sendable {
-    /// The kind of message (`events`, `dibk-oppdatering`): scopes idempotency and dead letters.
-    public var scope: String
-    public var messageId: String?
     public var sourceSystem: String
     public var externalCaseId: String
     public var flowInstanceId: String?
     public var caseType: String?
     public var organisationNumber: String?
-    /// The raw code to map.
-    public var rawStatus: String
+    /// The raw code to map; `nil` keeps the case's current code (an update that changes only
+    /// other facts of the case, such as its case handler).
+    public var rawStatus: String?
     public var occurredAt: Date
     public var changeType: ChangeType
     /// Whether the case must exist already (a Norwegian update for an unknown submission is 404).
     public var requiresExistingCase: Bool
-    /// The message as received.
-    public var payload: JSONValue
 
     /// A change.
     public init(
-        scope: String, messageId: String?, sourceSystem: String, externalCaseId: String, flowInstanceId: String? = nil,
-        caseType: String? = nil, organisationNumber: String? = nil, rawStatus: String, occurredAt: Date,
-        changeType: ChangeType, requiresExistingCase: Bool = false, payload: JSONValue
+        sourceSystem: String, externalCaseId: String, flowInstanceId: String? = nil, caseType: String? = nil,
+        organisationNumber: String? = nil, rawStatus: String?, occurredAt: Date, changeType: ChangeType,
+        requiresExistingCase: Bool = false
     ) {
-        self.scope = scope
-        self.messageId = messageId
         self.sourceSystem = sourceSystem
         self.externalCaseId = externalCaseId
         self.flowInstanceId = flowInstanceId
@@ -38,15 +32,20 @@ public struct CaseChange: Sendable {
         self.occurredAt = occurredAt
         self.changeType = changeType
         self.requiresExistingCase = requiresExistingCase
-        self.payload = payload
     }
 }
 
 /// A message a face hands to the ledger: its change, and what the face writes and answers once
 /// the change is applied (in the same transaction).
 public protocol LedgerMessage: Sendable {
-    /// The change to apply.
-    var change: CaseChange { get }
+    /// The kind of message: scopes idempotency and dead letters.
+    var scope: String { get }
+    /// The id that makes retries idempotent, if the message has one.
+    var messageId: String? { get }
+    /// The message as received.
+    var payload: JSONValue { get }
+    /// The change to apply, worked out inside the transaction (a message may name its case indirectly).
+    func change(in transaction: any TenantTransaction) async throws -> CaseChange
     /// Face-specific writes and the answer to store for the message id.
     func respond(to applied: AppliedChange, in transaction: any TenantTransaction) async throws -> JSONValue
 }
@@ -100,12 +99,11 @@ public struct CaseLedger: Sendable {
         case .answered(let answer):
             return answer
         case .rejected(let rejection):
-            let change = message.change
             let id = try await retryingConflicts {
                 try await store.withTransaction(tenant: tenant) { tx in
                     try await tx.park(
                         DeadLetterDraft(
-                            scope: change.scope, messageId: change.messageId, rejection: rejection, payload: change.payload,
+                            scope: message.scope, messageId: message.messageId, rejection: rejection, payload: message.payload,
                             correlationId: correlationId
                         )
                     )
@@ -114,7 +112,7 @@ public struct CaseLedger: Sendable {
             logger.info(
                 "message parked as dead letter",
                 metadata: [
-                    "tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(change.scope)",
+                    "tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(message.scope)",
                 ]
             )
             throw StatusError.rejected(rejection, deadLetterId: id.uuidString.lowercased())
@@ -133,25 +131,28 @@ public struct CaseLedger: Sendable {
     public func apply(
         _ message: some LedgerMessage, snapshot: RuleSnapshot, in tx: any TenantTransaction, correlationId: String
     ) async throws -> Outcome {
-        let change = message.change
-        if let messageId = change.messageId, let stored = try await tx.storedResponse(scope: change.scope, messageId: messageId) {
-            guard stored.request == change.payload else { throw StatusError.duplicateMessageConflict(messageId: messageId) }
+        if let messageId = message.messageId, let stored = try await tx.storedResponse(scope: message.scope, messageId: messageId) {
+            guard stored.request == message.payload else { throw StatusError.duplicateMessageConflict(messageId: messageId) }
             return .answered(LedgerAnswer(response: stored.response, replayed: true))
         }
 
+        let change = try await message.change(in: tx)
         let existing = try await tx.lockCase(externalCaseId: change.externalCaseId)
         if change.requiresExistingCase && existing == nil {
             throw StatusError.notFound("no case '\(change.externalCaseId)'")
         }
+        guard let rawStatus = change.rawStatus ?? existing?.rawStatus else {
+            throw StatusError.invalid("/", "the message sets no status for a case that has none")
+        }
 
         let target: PortalStatus
-        switch snapshot.map(source: change.sourceSystem, code: change.rawStatus) {
+        switch snapshot.map(source: change.sourceSystem, code: rawStatus) {
         case .unknownSource:
             return .rejected(Rejection(code: .unknownSourceSystem, detail: "the rules have no source system '\(change.sourceSystem)'"))
         case .unmapped:
             return .rejected(
                 Rejection(
-                    code: .unmappedStatus, detail: "source system '\(change.sourceSystem)' has no mapping for code '\(change.rawStatus)'"))
+                    code: .unmappedStatus, detail: "source system '\(change.sourceSystem)' has no mapping for code '\(rawStatus)'"))
         case .mapped(let status, _):
             target = status
         }
@@ -177,7 +178,7 @@ public struct CaseLedger: Sendable {
         if var current = existing {
             if applied {
                 current.sourceSystem = change.sourceSystem
-                current.rawStatus = change.rawStatus
+                current.rawStatus = rawStatus
                 current.status = target.name
                 current.category = target.category
                 current.ruleVersion = snapshot.version
@@ -194,17 +195,17 @@ public struct CaseLedger: Sendable {
             record = CaseRecord(
                 caseId: UUID(), externalCaseId: change.externalCaseId, flowInstanceId: change.flowInstanceId,
                 caseType: change.caseType ?? "", organisationNumber: change.organisationNumber, sourceSystem: change.sourceSystem,
-                rawStatus: change.rawStatus, status: target.name, category: target.category, ruleVersion: snapshot.version,
+                rawStatus: rawStatus, status: target.name, category: target.category, ruleVersion: snapshot.version,
                 lastStatusChange: change.occurredAt, createdAt: now, withdrawnAt: isDelete ? now : nil
             )
             try await tx.insertCase(record)
         }
 
         let event = CaseEvent(
-            eventId: UUID(), caseId: record.caseId, messageId: change.messageId, changeType: change.changeType,
-            sourceSystem: change.sourceSystem, rawStatus: change.rawStatus, status: target.name, category: target.category,
+            eventId: UUID(), caseId: record.caseId, messageId: message.messageId, changeType: change.changeType,
+            sourceSystem: change.sourceSystem, rawStatus: rawStatus, status: target.name, category: target.category,
             ruleVersion: snapshot.version, applied: applied, occurredAt: change.occurredAt, recordedAt: now,
-            correlationId: correlationId, payload: change.payload
+            correlationId: correlationId, payload: message.payload
         )
         try await tx.appendEvent(event)
         if applied {
@@ -216,8 +217,8 @@ public struct CaseLedger: Sendable {
         }
         let appliedChange = AppliedChange(caseRecord: record, event: event, created: created)
         let response = try await message.respond(to: appliedChange, in: tx)
-        if let messageId = change.messageId {
-            try await tx.storeResponse(scope: change.scope, messageId: messageId, request: change.payload, response: response)
+        if let messageId = message.messageId {
+            try await tx.storeResponse(scope: message.scope, messageId: messageId, request: message.payload, response: response)
         }
         return .answered(LedgerAnswer(response: response, replayed: false))
     }

@@ -14,13 +14,17 @@ public struct EventMessage: LedgerMessage {
         self.submission = submission
     }
 
+    public var scope: String { Self.scope }
+    public var messageId: String? { submission.messageId }
+    public var payload: JSONValue { submission.payload }
+
     /// The case change the event describes.
-    public var change: CaseChange {
+    public func change(in transaction: any TenantTransaction) async throws -> CaseChange {
         CaseChange(
-            scope: Self.scope, messageId: submission.messageId, sourceSystem: submission.sourceSystem,
+            sourceSystem: submission.sourceSystem,
             externalCaseId: submission.externalCaseId, flowInstanceId: submission.flowInstanceId, caseType: submission.caseType,
             organisationNumber: submission.organisationNumber?.digits, rawStatus: submission.status,
-            occurredAt: submission.occurredAt, changeType: submission.changeType ?? .update, payload: submission.payload
+            occurredAt: submission.occurredAt, changeType: submission.changeType ?? .update
         )
     }
 

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StatusCore
+import StatusRules
+
+/// DiBK's e-building APIs (`/dibk/api/v1`): receipt v2 (write-once), update (idempotent on
+/// `metadata.meldingId`), and the status folded from both, with `status`/`category` from the
+/// tenant's rules for source system `DIBK`. Field names are DiBK's, `milepæl` included.
+struct NorwayController {
+    let norway: NorwegianSubmissions
+    /// The public address receipts are linked from; `nil`: the request's own host.
+    let publicBaseURL: String?
+
+    var endpoints: RouteCollection<StatusRequestContext> {
+        let routes = RouteCollection(context: StatusRequestContext.self)
+        routes.post("kvittering", use: receive)
+        routes.get("kvittering", use: receipt)
+        routes.post("oppdatering", use: update)
+        routes.get("status", use: status)
+        return routes
+    }
+
+    /// 201 `{"kvitteringUrl"}`; the same receipt again is 200 with the same answer.
+    func receive(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.dibkWrite)
+        let kvittering = try Kvittering(json: try await request.jsonBody(context: context))
+        let answer = try await norway.receive(
+            kvittering, baseURL: baseURL(request), tenant: principal.tenant, correlationId: context.correlationID)
+        return JSONOut.object([("kvitteringUrl", .optional(answer.response["kvitteringUrl"]?.stringValue))])
+            .response(answer.replayed ? .ok : .created)
+    }
+
+    /// The stored receipt, as it was received.
+    func receipt(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.dibkRead)
+        let reference = try Self.reference(request)
+        return JSONOut.value(try await norway.receipt(tenant: principal.tenant, innsendingReferanse: reference)).response()
+    }
+
+    /// 201 `{"oppdateringId","status","category","ruleVersion"}`.
+    func update(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.dibkWrite)
+        let oppdatering = try Oppdatering(json: try await request.jsonBody(context: context))
+        let answer = try await norway.update(oppdatering, tenant: principal.tenant, correlationId: context.correlationID)
+        let r = answer.response
+        let version: JSONOut =
+            r["ruleVersion"].map { value in
+                if case .number(let number) = value { return JSONOut.int(Int(number)) }
+                return JSONOut.null
+            } ?? .null
+        return JSONOut.object([
+            ("oppdateringId", .optional(r["oppdateringId"]?.stringValue)), ("status", .optional(r["status"]?.stringValue)),
+            ("category", .optional(r["category"]?.stringValue)), ("ruleVersion", version),
+        ]).response(answer.replayed ? .ok : .created)
+    }
+
+    /// The folded state, by `innsendingReferanse` or by `saksaar` and `sakssekvensnummer`.
+    func status(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.dibkRead)
+        let lookup: NorwegianSubmissions.Lookup
+        if let reference = request.query("innsendingReferanse") {
+            lookup = .reference(try Self.checked(reference, "innsendingReferanse"))
+        } else if let year = request.query("saksaar"), let sequence = request.query("sakssekvensnummer") {
+            guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber) else {
+                throw StatusError.invalid("/query/saksaar", "must be a year (4 digits)")
+            }
+            guard !sequence.isEmpty, sequence.count <= 12, sequence.allSatisfy(\.isASCII), sequence.allSatisfy(\.isNumber) else {
+                throw StatusError.invalid("/query/sakssekvensnummer", "must be digits")
+            }
+            lookup = .caseNumber(saksaar: year, sakssekvensnummer: sequence)
+        } else {
+            throw StatusError.invalid("/query", "give innsendingReferanse, or saksaar and sakssekvensnummer")
+        }
+        return Self.render(try await norway.status(tenant: principal.tenant, lookup)).response()
+    }
+
+    static func render(_ f: NorwegianCaseFile) -> JSONOut {
+        .object([
+            ("innsendingReferanse", .array(f.innsendingReferanse.map(JSONOut.string))),
+            ("saksnummer", ordered(f.saksnummer, first: ["saksaar", "sakssekvensnummer", "journalpostnummer"])),
+            ("saksbehandler", f.saksbehandler.map { ordered($0, first: ["navn", "epost"]) } ?? .null),
+            ("soknadstype", .optional(f.soknadstype)),
+            ("tiltakstype", .array(f.tiltakstype.map(JSONOut.string))),
+            ("saksbehandlingsfrist", .instant(f.saksbehandlingsfrist)),
+            ("milepæl", .optional(f.milepael)),
+            ("status", .string(f.status)),
+            ("category", .string(f.category)),
+            ("mottattDato", .instant(f.mottattDato)),
+            ("sistOppdatert", .instant(f.sistOppdatert)),
+            (
+                "utfall",
+                .array(
+                    f.utfall.map { u in
+                        .object([
+                            ("sjekkpunktId", .string(u.sjekkpunktId)), ("utfallType", .string(u.utfallType)),
+                            ("beskrivelse", .optional(u.beskrivelse)),
+                        ])
+                    })
+            ),
+            (
+                "hendelser",
+                .array(
+                    f.hendelser.map { h in
+                        .object([("tidspunkt", .instant(h.tidspunkt)), ("type", .string(h.type)), ("beskrivelse", .string(h.beskrivelse))])
+                    })
+            ),
+        ])
+    }
+
+    /// An object with `first` keys in that order, then the rest sorted.
+    static func ordered(_ value: JSONValue, first: [String]) -> JSONOut {
+        guard let members = value.objectValue else { return .value(value) }
+        let rest = members.keys.filter { !first.contains($0) }.sorted()
+        return .object((first.filter { members[$0] != nil } + rest).map { ($0, JSONOut.value(members[$0]!)) })
+    }
+
+    static func reference(_ request: Request) throws -> String {
+        guard let reference = request.query("innsendingReferanse") else {
+            throw StatusError.invalid("/query/innsendingReferanse", "is required")
+        }
+        return try checked(reference, "innsendingReferanse")
+    }
+
+    static func checked(_ value: String, _ name: String) throws -> String {
+        guard !value.isEmpty, value.count <= FieldReader.maxIdentifierLength,
+            !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { throw StatusError.invalid("/query/\(name)", "must be a reference of at most \(FieldReader.maxIdentifierLength) characters") }
+        return value
+    }
+
+    func baseURL(_ request: Request) -> String {
+        if let publicBaseURL { return publicBaseURL }
+        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "https" : "http"
+        return "\(scheme)://\(request.head.authority ?? "localhost")"
+    }
+}
