@@ -107,6 +107,7 @@ let package = Package(
                 "StatusHTTP", "StatusPostgres", "StatusCore", "StatusRules", "StatusTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -49,7 +49,7 @@ public func buildRouter(
         }
     }
 
-    let authentication = AuthenticationMiddleware(services: services, tokens: tokens)
+    let authentication = AuthenticationMiddleware(services: services, tokens: tokens ?? TenantTokenVerifier(registry: services.registry))
     let sweden = SwedenController(cases: services.cases)
     router.group("casestatus").add(middleware: authentication).addRoutes(sweden.endpoints())
     router.group("caseStatus").add(middleware: authentication).addRoutes(sweden.endpoints(infix: "api"))

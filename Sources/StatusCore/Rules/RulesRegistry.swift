@@ -21,6 +21,7 @@ public final class RulesRegistry: Sendable {
     private struct State {
         var snapshots: [TenantID: RuleSnapshot] = [:]
         var failures: [TenantID: ReloadFailure] = [:]
+        var generation = 0
     }
 
     private let state = Mutex(State())
@@ -39,6 +40,7 @@ public final class RulesRegistry: Sendable {
         state.withLock { state in
             if let current = state.snapshots[tenant], current.version >= snapshot.version { return false }
             state.snapshots[tenant] = snapshot
+            state.generation += 1
             if let failure = state.failures[tenant], failure.version <= snapshot.version {
                 state.failures[tenant] = nil
             }
@@ -68,6 +70,14 @@ public final class RulesRegistry: Sendable {
             }
             return result
         }
+    }
+
+    /// Changes whenever any snapshot is replaced: caches derived from all snapshots compare it.
+    public var generation: Int { state.withLock { $0.generation } }
+
+    /// Every served snapshot, with the generation they belong to.
+    public func snapshots() -> (generation: Int, snapshots: [TenantID: RuleSnapshot]) {
+        state.withLock { ($0.generation, $0.snapshots) }
     }
 
     /// The number of tenants served.
