@@ -6,6 +6,10 @@ public protocol HealthProbe: Sendable {
     func databaseIsReachable() async -> Bool
     /// Whether rule notifications are being received (`nil` when this process does not listen).
     var notificationsConnected: Bool? { get }
+    /// Pending dead letters per tenant, for metrics.
+    func pendingDeadLetters(_ tenants: [TenantID]) async -> [TenantID: Int]
+    /// Database operations in flight in this process, for metrics.
+    var databaseOperationsInFlight: Int { get }
 }
 
 /// Every core operation the faces call, wired to one store.

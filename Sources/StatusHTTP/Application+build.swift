@@ -34,7 +34,9 @@ public func buildRouter(
     configuration: ServerConfiguration, services: StatusServices, tokens: (any TokenVerifier)? = nil
 ) -> Router<StatusRequestContext> {
     let router = Router(context: StatusRequestContext.self)
+    let metrics = StatusMetrics.shared
     router.add(middleware: CorrelationMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     if let adminDirectory = configuration.adminDirectory {
         router.add(middleware: FileMiddleware(adminDirectory, urlBasePath: "/admin", searchForIndexHtml: true))
@@ -43,6 +45,11 @@ public func buildRouter(
 
     let health = HealthController(services: services)
     router.get("/health", use: health.health)
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: await metrics.render(services: services))))
+    }
     if let openAPIDocument = configuration.openAPIDocument {
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: openAPIDocument)))
@@ -74,6 +81,8 @@ public func buildApplication(
     let router = buildRouter(configuration: configuration, services: services, tokens: tokens)
     var app = Application(
         router: router,
+        // A connection that sends nothing for a minute (a stalled upload included) is closed.
+        server: .http1(configuration: .init(idleTimeout: .seconds(60))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "statusbro"),
         services: backgroundServices,
         logger: logger

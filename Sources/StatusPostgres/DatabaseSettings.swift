@@ -24,6 +24,12 @@ public struct DatabaseSettings: Sendable {
     public var requireTLS: Bool
     /// The service pool's size.
     public var maximumConnections: Int = 20
+    /// Database operations allowed to wait for or hold a connection at once; beyond it, requests
+    /// are refused at once with 503 instead of queueing without bound.
+    public var maximumPendingOperations: Int = 400
+    /// The longest a service statement may run, or wait for a lock: a stuck query answers 503,
+    /// it does not hang the request.
+    public var statementTimeout: Duration = .seconds(15)
 
     /// The role the service connects as; created by the first migration.
     public static let serviceRole = "statusbro_app"
@@ -94,6 +100,13 @@ public struct DatabaseSettings: Sendable {
         }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        if login.username == service.username {
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            configuration.options.additionalStartupParameters = [
+                ("statement_timeout", "\(milliseconds)"), ("lock_timeout", "\(milliseconds)"),
+                ("idle_in_transaction_session_timeout", "\(milliseconds * 2)"),
+            ]
+        }
         return configuration
     }
 

@@ -21,7 +21,7 @@ public struct PostgresBackend: Sendable {
         logger: Logger
     ) throws {
         let client = PostgresClient(configuration: settings.clientConfiguration(settings.service), backgroundLogger: logger)
-        let store = PostgresStatusStore(client: client, logger: logger)
+        let store = PostgresStatusStore(client: client, maximumPendingOperations: settings.maximumPendingOperations, logger: logger)
         let listenerState = RulesListener.State()
         let services = StatusServices(
             store: store, keyStore: store, health: PostgresHealth(store: store, listener: listenerState),
@@ -58,4 +58,16 @@ struct PostgresHealth: HealthProbe {
     }
 
     var notificationsConnected: Bool? { listener.isConnected }
+
+    func pendingDeadLetters(_ tenants: [TenantID]) async -> [TenantID: Int] {
+        var counts: [TenantID: Int] = [:]
+        for tenant in tenants {
+            if let count = try? await store.withTransaction(tenant: tenant, { tx in try await tx.pendingDeadLetterCount() }) {
+                counts[tenant] = count
+            }
+        }
+        return counts
+    }
+
+    var databaseOperationsInFlight: Int { store.gate.current }
 }

@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import StatusCore
 import StatusRules
+import Synchronization
 
 extension JSONValue: PostgresEncodable, PostgresDecodable {}
 extension RulesDocument: PostgresEncodable, PostgresDecodable {}
@@ -14,11 +15,14 @@ extension RulesDocument: PostgresEncodable, PostgresDecodable {}
 public struct PostgresStatusStore: StatusStore, APIKeyStore {
     let client: PostgresClient
     let logger: Logger
+    let gate: AdmissionGate
 
-    /// A store on `client`, which must log in as the service role.
-    public init(client: PostgresClient, logger: Logger) {
+    /// A store on `client`, which must log in as the service role, admitting at most
+    /// `maximumPendingOperations` database operations at once.
+    public init(client: PostgresClient, maximumPendingOperations: Int = 400, logger: Logger) {
         self.client = client
         self.logger = logger
+        self.gate = AdmissionGate(limit: maximumPendingOperations)
     }
 
     public func withTransaction<T: Sendable>(
@@ -31,6 +35,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
 
     /// Runs `body` on a connection inside a transaction bound to `tenant`.
     func withTenantConnection<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try gate.enter()
+        defer { gate.leave() }
         do {
             return try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
@@ -60,6 +66,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     }
 
     private func firstCase(_ query: PostgresQuery) async throws -> CaseRecord? {
+        try gate.enter()
+        defer { gate.leave() }
         do {
             for try await row in try await client.query(query, logger: logger).decode(CaseColumns.Row.self) {
                 return CaseColumns.record(row)
@@ -170,6 +178,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             case "23505": return StoreError.conflict(error.serverInfo?[.constraintName] ?? "unique")
             case "40001", "40P01": return StoreError.conflict("serialization")
             case "57P01", "57P02", "57P03", "53300": return StoreError.unavailable("the database is shutting down or full")
+            case "57014", "55P03": return StoreError.unavailable("the database took too long; try again")
             default:
                 let info = error.serverInfo
                 return StoreError.failed(
@@ -181,6 +190,32 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             return StoreError.failed("database client error \(error.code) at \(error.file ?? "?"):\(error.line ?? 0)")
         }
     }
+}
+
+/// Counts database operations in flight and refuses new ones beyond a limit, so a slow or
+/// exhausted pool answers 503 at once instead of queueing requests without bound.
+final class AdmissionGate: Sendable {
+    let limit: Int
+    private let inFlight = Atomic<Int>(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func enter() throws {
+        let now = inFlight.add(1, ordering: .relaxed).newValue
+        if now > limit {
+            inFlight.subtract(1, ordering: .relaxed)
+            throw StoreError.unavailable("the service is at capacity; retry shortly")
+        }
+    }
+
+    func leave() {
+        inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    /// Operations in flight now.
+    var current: Int { inFlight.load(ordering: .relaxed) }
 }
 
 /// The columns of `cases`, in the order every case query selects them.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Metrics
 import PostgresNIO
 import StatusCore
 import StatusRules
@@ -142,6 +143,8 @@ struct PostgresTenantTransaction: TenantTransaction {
     // MARK: Change feed
 
     func appendFeed(_ c: FeedChange) async throws {
+        // Counted when written; a transaction that then rolls back was counted too.
+        Counter(label: "statusbro_feed_entries_written_total", dimensions: [("reason", c.reason.rawValue)]).increment()
         // The position comes from the trigger, which first takes the tenant's feed lock (shared).
         try await run(
             """
@@ -170,7 +173,10 @@ struct PostgresTenantTransaction: TenantTransaction {
             )
             SELECT count(*)::bigint FROM written
             """)
-        for try await count in rows.decode(Int.self) { return count }
+        for try await count in rows.decode(Int.self) {
+            Counter(label: "statusbro_feed_entries_written_total", dimensions: [("reason", "rules")]).increment(by: count)
+            return count
+        }
         return 0
     }
 
@@ -243,6 +249,12 @@ struct PostgresTenantTransaction: TenantTransaction {
         var letters: [DeadLetter] = []
         for try await row in rows.decode(DeadLetterRow.self) { letters.append(Self.deadLetter(row)) }
         return letters
+    }
+
+    func pendingDeadLetterCount() async throws -> Int {
+        let rows = try await run("SELECT count(*)::bigint FROM dead_letters WHERE tenant_id = \(t) AND state = 'pending'")
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
     }
 
     func recordReplay(id: UUID, replayed: Bool, code: String?, detail: String?, result: JSONValue) async throws {

@@ -71,6 +71,8 @@ public protocol TenantTransaction: Sendable {
     func lockDeadLetter(id: UUID) async throws -> DeadLetter?
     /// Dead letters in a state (`nil`: all), oldest first.
     func deadLetters(state: DeadLetter.State?, limit: Int) async throws -> [DeadLetter]
+    /// How many dead letters are pending.
+    func pendingDeadLetterCount() async throws -> Int
     /// Records a replay's outcome; `replayed` closes the dead letter.
     func recordReplay(id: UUID, replayed: Bool, code: String?, detail: String?, result: JSONValue) async throws
 

@@ -1,0 +1,51 @@
+import Foundation
+import PostgresNIO
+import StatusCore
+import StatusTestSupport
+import Testing
+
+@testable import StatusPostgres
+
+@Suite("Limits: bounded admission and statement timeouts")
+struct LimitsTests {
+    @Test("beyond the admission limit a database operation is refused at once (503), not queued")
+    func admission() async throws {
+        var settings = try await TestDatabase.fresh()
+        settings.maximumConnections = 2
+        settings.maximumPendingOperations = 2
+        let backend = try PostgresBackend(settings: settings, logger: TestDatabase.logger)
+        try await withPostgresClientRunning(backend.client) {
+            let tenant = TenantID("sundsvall")!
+            let store = backend.store
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await store.withTransaction(tenant: tenant) { _ in try await Task.sleep(for: .milliseconds(600)) }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(150))
+                #expect(store.gate.current == 2)
+                await #expect(throws: StoreError.unavailable("the service is at capacity; retry shortly")) {
+                    _ = try await store.caseRecord(tenant: tenant, externalCaseId: "X")
+                }
+                try await group.waitForAll()
+            }
+            #expect(store.gate.current == 0)
+            #expect(try await store.caseRecord(tenant: tenant, externalCaseId: "X") == nil)
+        }
+    }
+
+    @Test("a statement that runs longer than the timeout is cancelled and reported as unavailable")
+    func statementTimeout() async throws {
+        var settings = try await TestDatabase.fresh()
+        settings.statementTimeout = .milliseconds(200)
+        let backend = try PostgresBackend(settings: settings, logger: TestDatabase.logger)
+        try await withPostgresClientRunning(backend.client) {
+            await #expect(throws: StoreError.unavailable("the database took too long; try again")) {
+                try await backend.store.withTenantConnection(TenantID("sundsvall")!) { connection in
+                    for try await _ in try await connection.run("SELECT pg_sleep(2)") {}
+                }
+            }
+        }
+    }
+}
