@@ -42,15 +42,14 @@ struct Harness {
     @discardableResult
     func request(
         _ method: HTTPRequest.Method, _ path: String, key: String? = nil, json: String? = nil, headers extra: HTTPFields = [:],
-        contentType: String = "application/json"
+        contentType: String? = "application/json", bytes: [UInt8]? = nil
     ) async throws -> Reply {
         var headers = extra
         if let key { headers[HTTPField.Name("apikey")!] = key }
         var body: ByteBuffer?
-        if let json {
-            headers[.contentType] = contentType
-            body = ByteBuffer(string: json)
-        }
+        if let json { body = ByteBuffer(string: json) }
+        if let bytes { body = ByteBuffer(bytes: bytes) }
+        if body != nil, let contentType { headers[.contentType] = contentType }
         let response = try await client.execute(uri: path, method: method, headers: headers, body: body)
         return Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
     }
