@@ -36,7 +36,7 @@ public func buildRouter(
     let router = Router(context: StatusRequestContext.self)
     let metrics = StatusMetrics.shared
     router.add(middleware: CorrelationMiddleware())
-    router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: RequestTelemetryMiddleware())
     router.add(middleware: ProblemMiddleware())
     if let adminDirectory = configuration.adminDirectory {
         router.add(middleware: FileMiddleware(adminDirectory, urlBasePath: "/admin", searchForIndexHtml: true))

@@ -53,9 +53,9 @@ def run(args, env=None, cwd=None, check=True, timeout=120):
 class Server:
     """A running `statusbro serve`, stopped with SIGTERM."""
 
-    def __init__(self, env=None, cwd=None, args=(), name="serve"):
+    def __init__(self, env=None, cwd=None, args=(), name="serve", port=None):
         require_environment()
-        self.port = free_port()
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         ARTIFACTS.mkdir(exist_ok=True)
         self.log_path = ARTIFACTS / f"{name}-{self.port}.log"

@@ -110,7 +110,7 @@ public struct CaseLedger: Sendable {
                 }
             }
             logger.info(
-                "message parked as dead letter",
+                "message parked as dead letter \(rejection.detail)",
                 metadata: [
                     "tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(message.scope)",
                 ]

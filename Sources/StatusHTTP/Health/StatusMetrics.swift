@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Metrics
 import Prometheus
 import StatusCore
@@ -65,13 +66,22 @@ public final class StatusMetrics: Sendable {
 }
 
 /// Counts requests and times them, per route (the router's pattern, never the raw path, so
-/// identifiers in paths do not become labels), method and status class.
-struct RequestMetricsMiddleware: RouterMiddleware {
+/// identifiers in paths do not become labels), method and status class; and writes an access-log
+/// line at debug level (the log handler masks identity numbers in paths and queries).
+struct RequestTelemetryMiddleware: RouterMiddleware {
     typealias Context = StatusRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        context.logger.debug(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.description),
+                "status": .stringConvertible(response.status.code),
+                "ms": .stringConvertible(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+            ])
         let route = context.endpointPath ?? "NotFound"
         let method = request.method.rawValue
         Counter(
@@ -79,7 +89,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
             dimensions: [("route", route), ("method", method), ("status", "\(response.status.code / 100)xx")]
         ).increment()
         Timer(label: "statusbro_http_request_duration_seconds", dimensions: [("route", route), ("method", method)])
-            .recordInterval(since: start)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         return response
     }
 }

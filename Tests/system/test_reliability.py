@@ -1,0 +1,186 @@
+"""Crashes and restarts: nothing acknowledged is lost, nothing is applied twice, and the service
+heals by itself when its database comes back."""
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+import requests
+
+from conftest import HOME, Server, create_key, database_url, eventually, free_port, run
+
+IS_ROOT = os.geteuid() == 0
+
+
+def psql(url, sql):
+    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True, capture_output=True, text=True, timeout=60)
+    return out.stdout.strip()
+
+
+class RetryingClient:
+    """Posts events, retrying each (same body, same messageId) until the service acknowledges it."""
+
+    def __init__(self, base_of, key, total, threads=8, deadline=240):
+        self.base_of = base_of
+        self.key = key
+        self.acknowledged = set()
+        self.lock = threading.Lock()
+        self.retries = 0
+        self.failures = []
+        start = time.time()
+        self.deadline = start + deadline
+        self.queue = [self.event(n) for n in range(total)]
+        self.threads = [threading.Thread(target=self.work, args=(i,), daemon=True) for i in range(threads)]
+
+    @staticmethod
+    def event(n):
+        return {
+            "messageId": str(uuid.uuid4()),
+            "sourceSystem": "BYGGR",
+            "externalCaseId": f"CRASH-{n % 500}",
+            "caseType": "Bygglov",
+            "status": random.choice(["ANM", "Kv2", "UNDER", "KOMP", "KOMPL"]),
+            "occurredAt": f"2024-04-23T{10 + n // 3600:02d}:{(n // 60) % 60:02d}:{n % 60:02d}Z",
+        }
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def join(self):
+        for thread in self.threads:
+            thread.join()
+
+    def work(self, index):
+        session = requests.Session()
+        while True:
+            with self.lock:
+                if not self.queue:
+                    return
+                body = self.queue.pop()
+            while time.time() < self.deadline:
+                try:
+                    reply = session.post(self.base_of() + "/api/v1/events", json=body, headers={"apikey": self.key}, timeout=10)
+                    if reply.status_code in (200, 201):
+                        with self.lock:
+                            self.acknowledged.add(body["messageId"])
+                        break
+                    if reply.status_code < 500:
+                        with self.lock:
+                            self.failures.append((reply.status_code, reply.text))
+                        break
+                except requests.RequestException:
+                    pass
+                with self.lock:
+                    self.retries += 1
+                time.sleep(0.1)
+
+
+def assert_exactly_once(url, acknowledged):
+    duplicates = psql(url, "SELECT count(*) FROM (SELECT message_id FROM case_events GROUP BY message_id HAVING count(*) > 1) d")
+    assert duplicates == "0", "an event was applied twice"
+    stored = set(psql(url, "SELECT message_id FROM case_events").split())
+    assert acknowledged <= stored, f"{len(acknowledged - stored)} acknowledged events are missing"
+    # Every applied event has exactly one feed entry, and every stored answer one event.
+    applied = psql(url, "SELECT count(*) FROM case_events WHERE applied")
+    entries = psql(url, "SELECT count(*) FROM feed_entries WHERE reason = 'event'")
+    assert applied == entries
+    assert psql(url, "SELECT count(*) FROM idempotency_keys") == psql(url, "SELECT count(*) FROM case_events")
+
+
+def test_sigkill_and_restart_under_load_loses_nothing_and_applies_nothing_twice():
+    url = database_url()
+    env = {"DATABASE_URL": url}
+    server = Server(env=env, name="crash")
+    server.wait_healthy()
+    key = create_key("sundsvall", "byggr", env)
+    current = [server]
+    client = RetryingClient(lambda: server.base, key, total=3000)
+    client.start()
+    for round in range(3):
+        time.sleep(2.5)
+        victim = current[0]
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait()
+        victim.log.close()
+        # Restart on the same port: the client keeps talking to the same address.
+        current[0] = Server(env=env, name=f"crash-restart-{round}", port=victim.port)
+        current[0].wait_healthy()
+    client.join()
+    current[0].stop()
+    assert not client.failures, client.failures[:3]
+    assert len(client.acknowledged) == 3000
+    assert client.retries > 0, "the server was never caught mid-request; the test proved nothing"
+    assert_exactly_once(url, client.acknowledged)
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of this test's own, so it can be stopped and started."""
+
+    def __init__(self):
+        self.bin = sorted(d for d in (f"/usr/lib/postgresql/{v}/bin" for v in os.listdir("/usr/lib/postgresql")) if os.path.exists(d + "/initdb"))[-1]
+        self.dir = tempfile.mkdtemp(prefix="statusbro-restart-")
+        os.chmod(self.dir, 0o755)
+        if IS_ROOT:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.port = free_port()
+        self.as_user([self.bin + "/initdb", "-D", self.dir + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/restart"
+
+    def as_user(self, command):
+        if IS_ROOT:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self):
+        self.as_user([self.bin + "/pg_ctl", "-D", self.dir + "/data", "-l", self.dir + "/server.log", "-w", "-o",
+                      f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+
+    def stop(self):
+        self.as_user([self.bin + "/pg_ctl", "-D", self.dir + "/data", "-m", "fast", "-w", "stop"])
+
+    def remove(self):
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_database_restart_under_load_heals_and_serves_a_publish_made_during_the_outage(tmp_path):
+    cluster = PrivateCluster()
+    cluster.start()
+    try:
+        env = {"DATABASE_URL": cluster.url}
+        server = Server(env=env, name="pg-restart")
+        server.wait_healthy()
+        key = create_key("sundsvall", "byggr", env)
+        portal = create_key("sundsvall", "oep-portal", env)
+        assert server.post("/api/v1/events", key=key, json={**RetryingClient.event(0), "externalCaseId": "RESTART-1", "status": "KOMPTEK"}).status_code == 201
+        client = RetryingClient(lambda: server.base, key, total=600, threads=4)
+        client.start()
+        time.sleep(1)
+        cluster.stop()
+        health = eventually(lambda: (r := server.get("/health")).status_code == 503 and r.json()["database"] == "unreachable", timeout=10)
+        assert health, "the service did not report the database as unreachable"
+        cluster.start()
+        # Publish straight away, while the service has not reconnected its listener yet.
+        changed = (HOME / "tenants" / "sundsvall.yaml").read_text().replace("KOMPTEK: Kompletterad", "KOMPTEK: Under behandling")
+        document = tmp_path / "sundsvall.yaml"
+        document.write_text(changed)
+        assert "published version 2" in run(["tenants", "import", str(document)], env=env).stdout
+        assert eventually(lambda: server.get("/health").status_code == 200, timeout=15), "the service did not recover by itself"
+        assert eventually(lambda: server.get("/health").json()["tenants"]["sundsvall"]["rulesVersion"] == 2, timeout=15)
+        assert server.get("/casestatus/1.0/RESTART-1/oepstatus", key=portal).json()["value"] == "Under behandling"
+        client.join()
+        server.stop()
+        assert not client.failures, client.failures[:3]
+        assert len(client.acknowledged) == 600
+        assert_exactly_once(cluster.url, client.acknowledged)
+    finally:
+        cluster.remove()
