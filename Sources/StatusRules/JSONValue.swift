@@ -145,6 +145,27 @@ extension JSONValue {
     public static func parse(_ data: Data) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
+
+    /// The JSON Pointer of the first string (key or value) holding a NUL character, if any:
+    /// valid JSON that PostgreSQL's jsonb, and many other systems, cannot store.
+    public func firstNULPointer(_ pointer: String = "") -> String? {
+        switch self {
+        case .string(let text): return text.utf8.contains(0) ? (pointer.isEmpty ? "/" : pointer) : nil
+        case .array(let values):
+            for (index, value) in values.enumerated() {
+                if let found = value.firstNULPointer(pointer + "/\(index)") { return found }
+            }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                let path = pointer + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                if key.utf8.contains(0) { return path }
+                if let found = members[key]!.firstNULPointer(path) { return found }
+            }
+            return nil
+        default: return nil
+        }
+    }
 }
 
 /// A coding key made from any string, for dictionaries encoded with a fixed key order.

@@ -263,7 +263,7 @@ struct HostileInputTests {
                 #expect(reply.status == c.status, "\(c.name): \(reply.status) \(reply.text.prefix(300))")
                 if let code = c.code { #expect(reply.code == code, "\(c.name): \(reply.text.prefix(300))") }
                 #expect(reply.status.code < 500, "\(c.name)")
-                #expect(reply.headers[.contentType] == "application/problem+json", "\(c.name)")
+                #expect(reply.headers[.contentType] == "application/problem+json; charset=utf-8", "\(c.name)")
                 for leak in ["PSQL", "SQLSTATE", "Swift", "Error(", "Sources/", ".swift"] {
                     #expect(!reply.text.contains(leak), "\(c.name) leaks \(leak)")
                 }

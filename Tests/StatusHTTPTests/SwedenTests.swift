@@ -67,7 +67,7 @@ struct SwedenTests {
             for bad in ["5564900009", "55649000", "556490-000X", "255564900008", "' OR 1=1 --"] {
                 let reply = try await h.get("/casestatus/1.0/\(segment(bad))/statuses", key: portal)
                 #expect(reply.status == .badRequest && reply.code == "INVALID_IDENT", "\(bad): \(reply.text)")
-                #expect(reply.headers[.contentType] == "application/problem+json")
+                #expect(reply.headers[.contentType] == "application/problem+json; charset=utf-8")
             }
             #expect(try await h.get("/casestatus/2.0/X/status", key: portal).code == "NOT_FOUND")
             #expect(try await h.get("/casestatus/1.0/NO-SUCH-CASE/status", key: portal).status == .notFound)

@@ -39,7 +39,7 @@ public struct EventSubmission: Sendable, Equatable {
             if organisationNumber == nil {
                 reader.fail(
                     "organisationNumber",
-                    "must be a Swedish organisation number (10 digits, optionally NNNNNN-NNNN) with a valid check digit",
+                    "must be a Swedish organisation number: 10 digits (NNNNNN-NNNN), or 12 with the century, with a valid check digit",
                     identityNumber: true)
             }
         }

@@ -178,7 +178,9 @@ public struct Oppdatering: Sendable {
         if let metadata {
             if let elements = metadata.list("innsendingReferanse", required: true, maxCount: 100) {
                 for element in elements {
-                    if let text = element.value.stringValue, !text.isEmpty, text.count <= FieldReader.maxIdentifierLength {
+                    if let text = element.value.stringValue, !text.isEmpty, text.count <= FieldReader.maxIdentifierLength,
+                        !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                    {
                         references.append(text)
                     } else {
                         metadata.fail(pointer: element.pointer, "must be a non-empty reference")

@@ -100,7 +100,16 @@ public struct RulesAdministration: Sendable {
     /// Saves a draft; it need not be valid yet, only a JSON object.
     public func saveDraft(tenant: TenantID, document: JSONValue, by subject: String) async throws {
         guard document.objectValue != nil else { throw StatusError.invalid("/", "a draft is a rules document, a JSON object") }
-        try await store.withTransaction(tenant: tenant) { tx in try await tx.saveDraft(document, by: subject) }
+        try await store.withTransaction(tenant: tenant) { tx in
+            try await tx.saveDraft(document, baseVersion: try await tx.activeVersion(), by: subject)
+        }
+    }
+
+    /// Discards the draft.
+    public func deleteDraft(tenant: TenantID) async throws {
+        guard try await store.withTransaction(tenant: tenant, { tx in try await tx.deleteDraft() }) else {
+            throw StatusError.notFound("the tenant has no draft")
+        }
     }
 
     /// The draft as a document, or the validation failure reading it.
@@ -159,9 +168,8 @@ public struct RulesAdministration: Sendable {
     {
         let snapshot: RuleSnapshot
         if let value {
-            guard let compiled = RulesValidator.validate(try decode(value, tenant: tenant)).snapshot else {
-                throw StatusError.rulesInvalid([])
-            }
+            let validation = RulesValidator.validate(try decode(value, tenant: tenant))
+            guard validation.isValid, let compiled = validation.snapshot else { throw StatusError.rulesInvalid(validation.findings) }
             snapshot = compiled
         } else {
             guard let active = registry.snapshot(for: tenant) else { throw StatusError.notFound("the tenant has no published rules") }

@@ -51,6 +51,8 @@ public enum RFC3339 {
         }
         let days = CivilTime.daysFromCivil(year: year, month: month, day: day)
         let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds) + fraction
+        // Years 1000–9999 in UTC too, so every instant accepted can be written back in the same form.
+        guard seconds >= -30_610_224_000, seconds < 253_402_300_800 else { return nil }
         return Date(timeIntervalSince1970: seconds)
     }
 

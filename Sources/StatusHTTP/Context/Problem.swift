@@ -126,7 +126,7 @@ struct Problem: Sendable {
 
     var response: Response {
         var headers = HTTPFields()
-        headers[.contentType] = "application/problem+json"
+        headers[.contentType] = "application/problem+json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer, ApiKey header=\"apikey\"" }
         if status == .serviceUnavailable { headers[.retryAfter] = "1" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))

@@ -17,11 +17,18 @@ extension Request {
             throw StatusError.payloadTooLarge(limit: context.maxUploadSize)
         }
         guard buffer.readableBytes > 0 else { throw StatusError.invalid("/", "the body is empty; a JSON object is expected") }
+        return try Self.parse(buffer)
+    }
+
+    static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
+        let value: JSONValue
         do {
-            return try JSONValue.parse(Data(buffer.readableBytesView))
+            value = try JSONValue.parse(Data(buffer.readableBytesView))
         } catch {
             throw StatusError.invalid("/", "the body is not valid JSON (UTF-8)")
         }
+        if let pointer = value.firstNULPointer() { throw StatusError.invalid(pointer, "must not contain NUL characters") }
+        return value
     }
 
     /// The body as JSON when there is one, else `nil` (for endpoints whose body is optional).
@@ -33,11 +40,7 @@ extension Request {
         guard let contentType = headers[.contentType], Self.isJSON(contentType) else {
             throw StatusError.unsupportedMediaType("send the body as application/json")
         }
-        do {
-            return try JSONValue.parse(Data(buffer.readableBytesView))
-        } catch {
-            throw StatusError.invalid("/", "the body is not valid JSON (UTF-8)")
-        }
+        return try Self.parse(buffer)
     }
 
     static func isJSON(_ contentType: String) -> Bool {

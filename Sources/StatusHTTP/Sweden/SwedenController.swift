@@ -47,7 +47,7 @@ struct SwedenController {
         guard let organisation = OrganisationNumber(raw) else {
             throw StatusError.validationFailed([
                 FieldError(
-                    pointer: "/path/organisationNumber",
+                    pointer: "/path/id",
                     message: "must be a Swedish organisation number: 10 digits (NNNNNN-NNNN), or 12 with century, with a valid check digit",
                     isIdentityNumber: true)
             ])
