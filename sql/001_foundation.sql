@@ -44,9 +44,10 @@ CREATE TABLE rule_releases (
 CREATE INDEX rule_releases_published_at ON rule_releases (tenant_id, published_at);
 
 CREATE TABLE rule_drafts (
-    tenant_id  text PRIMARY KEY REFERENCES tenants (tenant_id),
-    document   jsonb NOT NULL,
-    updated_by text NOT NULL,
+    tenant_id    text PRIMARY KEY REFERENCES tenants (tenant_id),
+    document     jsonb NOT NULL,
+    base_version integer NOT NULL DEFAULT 0,
+    updated_by   text NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -276,7 +277,7 @@ $$;
 GRANT USAGE ON SCHEMA public TO statusbro_app;
 GRANT SELECT ON tenants TO statusbro_app;
 GRANT SELECT, INSERT ON rule_releases TO statusbro_app;
-GRANT SELECT, INSERT, UPDATE ON rule_drafts TO statusbro_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON rule_drafts TO statusbro_app;
 GRANT SELECT, INSERT, UPDATE ON cases TO statusbro_app;
 GRANT SELECT, INSERT ON case_events TO statusbro_app;
 GRANT SELECT, INSERT ON idempotency_keys TO statusbro_app;

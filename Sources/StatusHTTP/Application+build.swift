@@ -29,6 +29,16 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
+/// Sends `/admin` to `/admin/`, where the console's relative links resolve.
+struct ConsoleRedirectMiddleware: RouterMiddleware {
+    typealias Context = StatusRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path == "/admin" else { return try await next(request, context) }
+        return Response(status: .permanentRedirect, headers: [.location: "/admin/"])
+    }
+}
+
 /// The router with every face; the tests drive this same router.
 public func buildRouter(
     configuration: ServerConfiguration, services: StatusServices, tokens: (any TokenVerifier)? = nil
@@ -39,8 +49,16 @@ public func buildRouter(
     router.add(middleware: RequestTelemetryMiddleware())
     router.add(middleware: ProblemMiddleware())
     if let adminDirectory = configuration.adminDirectory {
-        router.add(middleware: FileMiddleware(adminDirectory, urlBasePath: "/admin", searchForIndexHtml: true))
-        router.get("/admin") { _, _ in Response(status: .permanentRedirect, headers: [.location: "/admin/"]) }
+        router.add(middleware: ConsoleRedirectMiddleware())
+        router.add(
+            middleware: FileMiddleware<StatusRequestContext, LocalFileSystem>(
+                adminDirectory, urlBasePath: "/admin", searchForIndexHtml: true
+            )
+            .withAdditionalMediaTypes(forFileExtensions: [
+                "html": MediaType(type: .text, subType: "html", parameter: ("charset", "utf-8")),
+                "css": MediaType(type: .text, subType: "css", parameter: ("charset", "utf-8")),
+                "js": MediaType(type: .text, subType: "javascript", parameter: ("charset", "utf-8")),
+            ]))
     }
 
     let health = HealthController(services: services)

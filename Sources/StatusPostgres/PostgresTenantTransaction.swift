@@ -349,19 +349,27 @@ struct PostgresTenantTransaction: TenantTransaction {
     }
 
     func draft() async throws -> RulesDraft? {
-        let rows = try await run("SELECT document, updated_by, updated_at FROM rule_drafts WHERE tenant_id = \(t)")
-        for try await (document, by, at) in rows.decode((JSONValue, String, Date).self) {
-            return RulesDraft(document: document, updatedBy: by, updatedAt: at)
+        let rows = try await run("SELECT document, base_version, updated_by, updated_at FROM rule_drafts WHERE tenant_id = \(t)")
+        for try await (document, base, by, at) in rows.decode((JSONValue, Int, String, Date).self) {
+            return RulesDraft(document: document, baseVersion: base, updatedBy: by, updatedAt: at)
         }
         return nil
     }
 
-    func saveDraft(_ document: JSONValue, by: String) async throws {
+    func saveDraft(_ document: JSONValue, baseVersion: Int, by: String) async throws {
         try await run(
             """
-            INSERT INTO rule_drafts (tenant_id, document, updated_by) VALUES (\(t), \(document), \(by))
-            ON CONFLICT (tenant_id) DO UPDATE SET document = EXCLUDED.document, updated_by = EXCLUDED.updated_by, updated_at = now()
+            INSERT INTO rule_drafts (tenant_id, document, base_version, updated_by) VALUES (\(t), \(document), \(baseVersion), \(by))
+            ON CONFLICT (tenant_id) DO UPDATE
+               SET document = EXCLUDED.document, base_version = EXCLUDED.base_version, updated_by = EXCLUDED.updated_by,
+                   updated_at = now()
             """)
+    }
+
+    func deleteDraft() async throws -> Bool {
+        let rows = try await run("DELETE FROM rule_drafts WHERE tenant_id = \(t) RETURNING tenant_id")
+        for try await _ in rows { return true }
+        return false
     }
 
     func codeUsage() async throws -> [CodeUsage] {

@@ -146,3 +146,37 @@ enum RFC3339Format {
     /// Today's date in UTC, `yyyy-MM-dd`.
     static func today() -> Substring { ISO8601DateFormatter().string(from: Date()).prefix(10) }
 }
+
+@Suite("Console support")
+struct ConsoleSupportTests {
+    @Test("/admin/v1/me says who the credential is and what it may do; /admin redirects to the console, served as UTF-8")
+    func meAndConsole() async throws {
+        try await Harness.run { h in
+            let auditor = try await h.key("sundsvall", "auditor")
+            let me = try await h.get("/admin/v1/me", key: auditor)
+            #expect(me.text.hasPrefix("{\"tenant\":\"sundsvall\",\"displayName\":\"Sundsvalls kommun\",\"subject\":\"sundsvall."))
+            #expect(me.json["roles"] == .array([.string("auditor")]))
+            #expect(me.json["permissions"] == .array([.string("audit:export"), .string("rules:read")]))
+            #expect(try await h.get("/admin/v1/me", key: nil).code == "UNAUTHENTICATED")
+            let redirect = try await h.get("/admin", key: nil)
+            #expect(redirect.status == .permanentRedirect && redirect.headers[.location] == "/admin/")
+            let console = try await h.get("/admin/", key: nil)
+            #expect(console.status == .ok && console.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(console.text.contains("<title>Statusbro admin</title>"))
+        }
+    }
+
+    @Test("a draft records the version it is based on, and can be discarded")
+    func draftBaseAndDelete() async throws {
+        try await Harness.run { h in
+            let admin = try await h.key("sundsvall", "municipality-admin")
+            let document = try TestDatabase.document("sundsvall").jsonValue().canonicalString
+            _ = try await h.publishSundsvall(adminKey: admin, baseVersion: 1) { $0.displayName = "Sundsvall" }
+            let saved = try await h.request(.put, "/admin/v1/rules/draft", key: admin, json: document)
+            #expect(saved.json["baseVersion"] == .number(2))
+            #expect(try await h.request(.delete, "/admin/v1/rules/draft", key: admin).status == .noContent)
+            #expect(try await h.get("/admin/v1/rules/draft", key: admin).code == "NOT_FOUND")
+            #expect(try await h.request(.delete, "/admin/v1/rules/draft", key: admin).code == "NOT_FOUND")
+        }
+    }
+}

@@ -101,7 +101,9 @@ public final class APIKeyAuthenticator: Sendable {
         let stored = try await store.lookupKey(tenant: tenant, key: key)
         var principal: Principal?
         if let stored, stored.revokedAt == nil {
-            principal = Principal(tenant: tenant, roles: stored.roles, subject: stored.keyId)
+            // The key's name makes audit records readable: "sundsvall.9f3c1a2b4d5e (Anna, bygglov)".
+            principal = Principal(
+                tenant: tenant, roles: stored.roles, subject: stored.name.isEmpty ? stored.keyId : "\(stored.keyId) (\(stored.name))")
         }
         cache.withLock { cache in
             if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }

@@ -70,12 +70,15 @@ public struct NewRuleRelease: Sendable {
 /// The tenant's draft.
 public struct RulesDraft: Sendable {
     public var document: JSONValue
+    /// The version that was active when the draft was last saved: the `baseVersion` to publish it on.
+    public var baseVersion: Int
     public var updatedBy: String
     public var updatedAt: Date
 
     /// A draft.
-    public init(document: JSONValue, updatedBy: String, updatedAt: Date) {
+    public init(document: JSONValue, baseVersion: Int, updatedBy: String, updatedAt: Date) {
         self.document = document
+        self.baseVersion = baseVersion
         self.updatedBy = updatedBy
         self.updatedAt = updatedAt
     }

@@ -92,8 +92,10 @@ public protocol TenantTransaction: Sendable {
     func insertRelease(_ release: NewRuleRelease) async throws
     /// The tenant's draft.
     func draft() async throws -> RulesDraft?
-    /// Saves the draft.
-    func saveDraft(_ document: JSONValue, by: String) async throws
+    /// Saves the draft, noting the version it is based on.
+    func saveDraft(_ document: JSONValue, baseVersion: Int, by: String) async throws
+    /// Discards the draft; false when there was none.
+    func deleteDraft() async throws -> Bool
     /// How many current cases show each code.
     func codeUsage() async throws -> [CodeUsage]
 

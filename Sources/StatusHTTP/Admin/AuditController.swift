@@ -38,6 +38,7 @@ struct AuditController {
         switch format {
         case .json:
             headers[.contentType] = "application/json; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"\(name).json\""
         case .csv:
             headers[.contentType] = "text/csv; charset=utf-8"
             headers[.contentDisposition] = "attachment; filename=\"\(name).csv\""

@@ -10,17 +10,29 @@ struct RulesController {
 
     var endpoints: RouteCollection<StatusRequestContext> {
         let routes = RouteCollection(context: StatusRequestContext.self)
+        routes.get("me", use: me)
         routes.get("rules", use: active)
         routes.get("rules/versions", use: versions)
         routes.get("rules/versions/:version", use: version)
         routes.get("rules/diff", use: diff)
         routes.get("rules/draft", use: draft)
         routes.put("rules/draft", use: saveDraft)
+        routes.delete("rules/draft", use: deleteDraft)
         routes.post("rules/validate", use: validate)
         routes.post("rules/simulate", use: simulate)
         routes.post("rules/publish", use: publish)
         routes.post("rules/rollback", use: rollback)
         return routes
+    }
+
+    /// Who the credential is and what it may do under the current rules (any credential).
+    func me(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, snapshot) = try context.authenticated()
+        return JSONOut.object([
+            ("tenant", .string(principal.tenant.rawValue)), ("displayName", .string(snapshot.document.displayName)),
+            ("subject", .string(principal.subject)), ("roles", .array(principal.roles.map(JSONOut.string))),
+            ("permissions", .array(context.permissions.names.map(JSONOut.string))), ("rulesVersion", .int(snapshot.version)),
+        ]).response()
     }
 
     /// The active release, or with `?at=` the one active at that instant.
@@ -92,7 +104,17 @@ struct RulesController {
     }
 
     static func draft(_ d: RulesDraft) -> JSONOut {
-        .object([("document", .value(d.document)), ("updatedBy", .string(d.updatedBy)), ("updatedAt", .instant(d.updatedAt))])
+        .object([
+            ("document", .value(d.document)), ("baseVersion", .int(d.baseVersion)), ("updatedBy", .string(d.updatedBy)),
+            ("updatedAt", .instant(d.updatedAt)),
+        ])
+    }
+
+    /// Discards the draft.
+    func deleteDraft(_ request: Request, context: StatusRequestContext) async throws -> Response {
+        let (principal, _) = try context.require(.rulesWrite)
+        try await rules.deleteDraft(tenant: principal.tenant)
+        return Response(status: .noContent)
     }
 
     func saveDraft(_ request: Request, context: StatusRequestContext) async throws -> Response {
