@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: runtime.config.string(forKey: "http.host", default: "127.0.0.1"),
             port: runtime.config.int(forKey: "http.port", default: 8080),
             adminDirectory: runtime.adminDirectory.path,
+            openAPIDocument: try? String(contentsOf: runtime.home.appendingPathComponent("openapi.json"), encoding: .utf8),
             publicBaseURL: runtime.config.string(forKey: "public.base.url")
         )
         let app = buildApplication(

@@ -30,7 +30,10 @@ struct Harness {
         let settings = try await TestDatabase.fresh()
         let backend = try PostgresBackend(settings: settings, logger: TestDatabase.logger)
         let application = buildApplication(
-            configuration: ServerConfiguration(adminDirectory: TestDatabase.repositoryRoot.appendingPathComponent("admin").path),
+            configuration: ServerConfiguration(
+                adminDirectory: TestDatabase.repositoryRoot.appendingPathComponent("admin").path,
+                openAPIDocument: try String(contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("openapi.json"), encoding: .utf8)
+            ),
             services: backend.services, backgroundServices: backend.backgroundServices, logger: TestDatabase.logger)
         try await application.test(.router) { client in
             try await body(Harness(client: client, app: TestBackend(settings: settings, backend: backend)))
