@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "statusbro", targets: ["statusbro"]),
+        .executable(name: "statusbro-bench", targets: ["StatusBench"]),
         .library(name: "StatusRules", targets: ["StatusRules"]),
         .library(name: "StatusCore", targets: ["StatusCore"]),
         .library(name: "StatusPostgres", targets: ["StatusPostgres"]),
@@ -19,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -78,11 +80,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks of the rules engine, run in release mode by bench/run.
+        .executableTarget(name: "StatusBench", dependencies: ["StatusRules"], path: "bench/StatusBench", swiftSettings: swiftSettings),
         // Shared by the storage and HTTP tests: a fresh database per test, copied from a migrated template.
         .target(
             name: "StatusTestSupport",

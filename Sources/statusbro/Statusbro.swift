@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOPosix
 import PostgresNIO
 
 /// `statusbro`: the one executable. `serve` runs the service; the other commands administer it
@@ -17,6 +18,12 @@ struct Statusbro: AsyncParsableCommand {
     /// Runs the command; a database error is shown with the server's message (this is an
     /// operator's terminal, not an API client).
     static func main() async {
+        if CommandLine.arguments.dropFirst().first == "serve" {
+            // Run Swift concurrency on NIO's event loops: a database round trip or a response no
+            // longer hops between the concurrency pool and the event loop that owns the socket.
+            // Must happen first, on the main thread, once.
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

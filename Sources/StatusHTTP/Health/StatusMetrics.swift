@@ -71,6 +71,27 @@ public final class StatusMetrics: Sendable {
 struct RequestTelemetryMiddleware: RouterMiddleware {
     typealias Context = StatusRequestContext
 
+    /// The handles of each (route, method, status class), made once: creating a metric looks it up
+    /// in the registry under a lock, too slow to do per request.
+    final class Handles: Sendable {
+        private let handles = Mutex<[String: (Metrics.Counter, Metrics.Timer)]>([:])
+
+        func get(route: String, method: String, statusClass: String) -> (Metrics.Counter, Metrics.Timer) {
+            let key = route + " " + method + " " + statusClass
+            if let found = handles.withLock({ $0[key] }) { return found }
+            let made = (
+                Metrics.Counter(
+                    label: "statusbro_http_requests_total", dimensions: [("route", route), ("method", method), ("status", statusClass)]),
+                Metrics.Timer(label: "statusbro_http_request_duration_seconds", dimensions: [("route", route), ("method", method)])
+            )
+            handles.withLock { $0[key] = made }
+            return made
+        }
+    }
+
+    let handles = Handles()
+    static let statusClasses = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
@@ -82,14 +103,11 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
                 "status": .stringConvertible(response.status.code),
                 "ms": .stringConvertible(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
             ])
-        let route = context.endpointPath ?? "NotFound"
-        let method = request.method.rawValue
-        Counter(
-            label: "statusbro_http_requests_total",
-            dimensions: [("route", route), ("method", method), ("status", "\(response.status.code / 100)xx")]
-        ).increment()
-        Timer(label: "statusbro_http_request_duration_seconds", dimensions: [("route", route), ("method", method)])
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let (counter, timer) = handles.get(
+            route: context.endpointPath ?? "NotFound", method: request.method.rawValue,
+            statusClass: Self.statusClasses[response.status.code / 100])
+        counter.increment()
+        timer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         return response
     }
 }
