@@ -59,27 +59,27 @@ public struct MigrationRunner: Sendable {
     public func migrate(_ client: PostgresClient) async throws -> [String] {
         let pending = try migrations()
         return try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(hashtextextended('statusbro.migrations', 0))", logger: logger)
+            try await connection.perform("SELECT pg_advisory_lock(hashtextextended('statusbro.migrations', 0))", logger: logger)
             do {
                 let applied = try await run(pending, on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(hashtextextended('statusbro.migrations', 0))", logger: logger)
+                try await connection.perform("SELECT pg_advisory_unlock(hashtextextended('statusbro.migrations', 0))", logger: logger)
                 return applied
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended('statusbro.migrations', 0))", logger: logger)
+                _ = try? await connection.perform("SELECT pg_advisory_unlock(hashtextextended('statusbro.migrations', 0))", logger: logger)
                 throw error
             }
         }
     }
 
     private func run(_ migrations: [Migration], on connection: PostgresConnection) async throws -> [String] {
-        try await connection.query(
+        try await connection.perform(
             """
             CREATE TABLE IF NOT EXISTS statusbro_migrations (
                 version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger)
         var recorded: [Int: String] = [:]
-        for try await (version, checksum) in try await connection.query(
+        for try await (version, checksum) in try await connection.perform(
             "SELECT version, checksum FROM statusbro_migrations", logger: logger
         ).decode((Int, String).self) {
             recorded[version] = checksum
@@ -92,17 +92,17 @@ public struct MigrationRunner: Sendable {
                 }
                 continue
             }
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.perform("BEGIN", logger: logger)
             do {
                 for statement in SQLScript.statements(migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.perform(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query(
+                try await connection.perform(
                     "INSERT INTO statusbro_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
                     logger: logger)
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.perform("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.perform("ROLLBACK", logger: logger)
                 throw error
             }
             logger.info("migration applied", metadata: ["migration": "\(migration.name)"])

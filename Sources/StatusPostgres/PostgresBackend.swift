@@ -21,7 +21,10 @@ public struct PostgresBackend: Sendable {
         logger: Logger
     ) throws {
         let client = PostgresClient(configuration: settings.clientConfiguration(settings.service), backgroundLogger: logger)
-        let store = PostgresStatusStore(client: client, maximumPendingOperations: settings.maximumPendingOperations, logger: logger)
+        let cache = CaseCache()
+        let announcer = CaseChangeAnnouncer(client: client, logger: logger)
+        let store = PostgresStatusStore(
+            client: client, maximumPendingOperations: settings.maximumPendingOperations, cache: cache, announcer: announcer, logger: logger)
         let listenerState = RulesListener.State()
         let services = StatusServices(
             store: store, keyStore: store, health: PostgresHealth(store: store, listener: listenerState),
@@ -29,13 +32,17 @@ public struct PostgresBackend: Sendable {
         self.client = client
         self.store = store
         self.services = services
+        self.announcer = announcer
         self.listener = RulesListener(
             configuration: try settings.connectionConfiguration(settings.service), loader: services.loader, keys: services.keys,
-            state: listenerState, resyncInterval: resyncInterval, logger: logger)
+            cases: cache, state: listenerState, resyncInterval: resyncInterval, logger: logger)
     }
 
-    /// The long-lived services to run, in dependency order: the pool, then the listener.
-    public var backgroundServices: [any Service] { [client, listener] }
+    /// Announces this process's case changes to the others.
+    public let announcer: CaseChangeAnnouncer
+
+    /// The long-lived services to run, in dependency order: the pool, then the announcer and the listener.
+    public var backgroundServices: [any Service] { [client, announcer, listener] }
 }
 
 /// `/health`'s view of PostgreSQL.

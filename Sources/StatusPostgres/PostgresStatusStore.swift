@@ -16,21 +16,37 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     let client: PostgresClient
     let logger: Logger
     let gate: AdmissionGate
+    /// Case records for the hot read path; `nil`: every read goes to the database.
+    let cache: CaseCache?
+    /// Tells other processes which tenants' cases this one changed.
+    let announcer: CaseChangeAnnouncer?
 
     /// A store on `client`, which must log in as the service role, admitting at most
     /// `maximumPendingOperations` database operations at once.
-    public init(client: PostgresClient, maximumPendingOperations: Int = 400, logger: Logger) {
+    public init(
+        client: PostgresClient, maximumPendingOperations: Int = 400, cache: CaseCache? = nil, announcer: CaseChangeAnnouncer? = nil,
+        logger: Logger
+    ) {
         self.client = client
         self.logger = logger
         self.gate = AdmissionGate(limit: maximumPendingOperations)
+        self.cache = cache
+        self.announcer = announcer
     }
 
     public func withTransaction<T: Sendable>(
         tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
     ) async throws -> T {
-        try await withTenantConnection(tenant) { connection in
-            try await body(PostgresTenantTransaction(connection: connection, tenant: tenant, logger: logger))
+        let effects = TransactionEffects()
+        let result = try await withTenantConnection(tenant) { connection in
+            try await body(PostgresTenantTransaction(connection: connection, tenant: tenant, logger: logger, effects: effects))
         }
+        // Committed: cached records of this tenant may be old now, here and in other processes.
+        if effects.casesChanged.load(ordering: .relaxed) {
+            cache?.invalidate(tenant)
+            announcer?.announce(tenant)
+        }
+        return result
     }
 
     /// Runs `body` on a connection inside a transaction bound to `tenant`.
@@ -39,14 +55,14 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         defer { gate.leave() }
         do {
             return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                try await connection.perform("BEGIN", logger: logger)
                 do {
-                    try await connection.query("SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", logger: logger)
+                    try await connection.perform("SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", logger: logger)
                     let result = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
+                    try await connection.perform("COMMIT", logger: logger)
                     return result
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await connection.perform("ROLLBACK", logger: logger)
                     throw error
                 }
             }
@@ -56,13 +72,26 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     }
 
     public func caseRecord(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord? {
-        try await firstCase(
-            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case(\(tenant.rawValue), \(externalCaseId))")
+        try await cachedCase(tenant, externalCaseId, .externalId) {
+            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case(\(tenant.rawValue), \(externalCaseId))"
+        }
     }
 
     public func caseRecord(tenant: TenantID, flowInstanceOrExternalId id: String) async throws -> CaseRecord? {
-        try await firstCase(
-            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case_by_flow_or_external(\(tenant.rawValue), \(id))")
+        try await cachedCase(tenant, id, .flowOrExternalId) {
+            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case_by_flow_or_external(\(tenant.rawValue), \(id))"
+        }
+    }
+
+    private func cachedCase(_ tenant: TenantID, _ id: String, _ lookup: CaseCache.Lookup, _ query: () -> PostgresQuery) async throws
+        -> CaseRecord?
+    {
+        guard let cache else { return try await firstCase(query()) }
+        if let record = cache.record(tenant, id, lookup) { return record }
+        let generation = cache.generation(tenant)
+        let record = try await firstCase(query())
+        if let record { cache.store(record, tenant, id, lookup, generation: generation) }
+        return record
     }
 
     private func firstCase(_ query: PostgresQuery) async throws -> CaseRecord? {
@@ -114,7 +143,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     public func createKey(tenant: TenantID, keyId: String, key: String, name: String, roles: [String]) async throws {
         let hash = Self.keyHash(key)
         _ = try await withTenantConnection(tenant) { connection in
-            try await connection.query(
+            try await connection.perform(
                 "INSERT INTO api_keys (tenant_id, key_id, key_hash, name, roles) VALUES (\(tenant.rawValue), \(keyId), \(hash), \(name), \(roles))",
                 logger: logger)
         }
@@ -123,7 +152,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     public func lookupKey(tenant: TenantID, key: String) async throws -> StoredAPIKey? {
         let hash = Self.keyHash(key)
         return try await withTenantConnection(tenant) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.perform(
                 """
                 SELECT key_id, name, roles, created_at, revoked_at FROM api_keys
                  WHERE tenant_id = \(tenant.rawValue) AND key_hash = \(hash)
@@ -137,7 +166,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
 
     public func listKeys(tenant: TenantID) async throws -> [StoredAPIKey] {
         try await withTenantConnection(tenant) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.perform(
                 "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys WHERE tenant_id = \(tenant.rawValue) ORDER BY created_at, key_id",
                 logger: logger)
             var keys: [StoredAPIKey] = []
@@ -151,7 +180,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
 
     public func revokeKey(tenant: TenantID, keyId: String) async throws -> Bool {
         try await withTenantConnection(tenant) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.perform(
                 """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
                  WHERE tenant_id = \(tenant.rawValue) AND key_id = \(keyId) RETURNING key_id
@@ -190,6 +219,11 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             return StoreError.failed("database client error \(error.code) at \(error.file ?? "?"):\(error.line ?? 0)")
         }
     }
+}
+
+/// What a transaction did that others must hear of once it commits.
+final class TransactionEffects: Sendable {
+    let casesChanged = Atomic<Bool>(false)
 }
 
 /// Counts database operations in flight and refuses new ones beyond a limit, so a slow or

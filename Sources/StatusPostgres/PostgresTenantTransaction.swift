@@ -5,18 +5,22 @@ import Metrics
 import PostgresNIO
 import StatusCore
 import StatusRules
+import Synchronization
 
 /// A transaction bound to one tenant (`statusbro.tenant` is set for its duration).
 struct PostgresTenantTransaction: TenantTransaction {
     let connection: PostgresConnection
     let tenant: TenantID
     let logger: Logger
+    var effects = TransactionEffects()
+
+    private func casesChange() { effects.casesChanged.store(true, ordering: .relaxed) }
 
     private var t: String { tenant.rawValue }
 
     @discardableResult
     private func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: logger)
+        try await connection.perform(query, logger: logger)
     }
 
     // MARK: Idempotency
@@ -48,6 +52,7 @@ struct PostgresTenantTransaction: TenantTransaction {
     }
 
     func insertCase(_ r: CaseRecord) async throws {
+        casesChange()
         try await run(
             """
             INSERT INTO cases (tenant_id, case_id, external_case_id, flow_instance_id, case_type, organisation_number,
@@ -60,6 +65,7 @@ struct PostgresTenantTransaction: TenantTransaction {
     }
 
     func updateCase(_ r: CaseRecord) async throws {
+        casesChange()
         try await run(
             """
             UPDATE cases SET flow_instance_id = \(r.flowInstanceId), case_type = \(r.caseType),
@@ -143,6 +149,7 @@ struct PostgresTenantTransaction: TenantTransaction {
     // MARK: Change feed
 
     func appendFeed(_ c: FeedChange) async throws {
+        casesChange()
         // Counted when written; a transaction that then rolls back was counted too.
         Counter(label: "statusbro_feed_entries_written_total", dimensions: [("reason", c.reason.rawValue)]).increment()
         // The position comes from the trigger, which first takes the tenant's feed lock (shared).
@@ -154,6 +161,7 @@ struct PostgresTenantTransaction: TenantTransaction {
     }
 
     func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int {
+        casesChange()
         guard !remaps.isEmpty else { return 0 }
         let rows = try await run(
             """
@@ -391,7 +399,7 @@ struct PostgresTenantTransaction: TenantTransaction {
 
 extension PostgresTenantTransaction {
     func dibkCase(reference: String) async throws -> String? {
-        let rows = try await connection.query(
+        let rows = try await connection.perform(
             "SELECT external_case_id FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND innsending_referanse = \(reference)",
             logger: logger)
         for try await id in rows.decode(String.self) { return id }
@@ -399,7 +407,7 @@ extension PostgresTenantTransaction {
     }
 
     func dibkCase(saksaar: String, sakssekvensnummer: String) async throws -> String? {
-        let rows = try await connection.query(
+        let rows = try await connection.perform(
             """
             SELECT external_case_id FROM dibk_case_numbers
              WHERE tenant_id = \(tenant.rawValue) AND saksaar = \(saksaar) AND sakssekvensnummer = \(sakssekvensnummer)
@@ -410,7 +418,7 @@ extension PostgresTenantTransaction {
     }
 
     func linkDIBK(references: [String], to externalCaseId: String) async throws {
-        try await connection.query(
+        try await connection.perform(
             """
             INSERT INTO dibk_references (tenant_id, innsending_referanse, external_case_id)
             SELECT \(tenant.rawValue), reference, \(externalCaseId) FROM unnest(\(references)::text[]) WITH ORDINALITY AS r(reference, n)
@@ -420,7 +428,7 @@ extension PostgresTenantTransaction {
     }
 
     func setDIBKCaseNumber(externalCaseId: String, _ number: Saksnummer) async throws {
-        try await connection.query(
+        try await connection.perform(
             """
             INSERT INTO dibk_case_numbers (tenant_id, external_case_id, saksaar, sakssekvensnummer)
             VALUES (\(tenant.rawValue), \(externalCaseId), \(number.saksaar), \(number.sakssekvensnummer))
@@ -430,7 +438,7 @@ extension PostgresTenantTransaction {
     }
 
     func appendDIBKUpdate(externalCaseId: String, oppdateringId: UUID, oppdatertDato: Date, payload: JSONValue) async throws {
-        try await connection.query(
+        try await connection.perform(
             """
             INSERT INTO dibk_updates (tenant_id, oppdatering_id, external_case_id, oppdatert_dato, payload)
             VALUES (\(tenant.rawValue), \(oppdateringId), \(externalCaseId), \(oppdatertDato), \(payload))
@@ -438,7 +446,7 @@ extension PostgresTenantTransaction {
     }
 
     func dibkReferences(externalCaseId: String) async throws -> [String] {
-        let rows = try await connection.query(
+        let rows = try await connection.perform(
             """
             SELECT innsending_referanse FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
              ORDER BY linked_at, innsending_referanse
@@ -449,7 +457,7 @@ extension PostgresTenantTransaction {
     }
 
     func dibkUpdates(externalCaseId: String) async throws -> [JSONValue] {
-        let rows = try await connection.query(
+        let rows = try await connection.perform(
             """
             SELECT payload FROM dibk_updates WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
              ORDER BY oppdatert_dato, received_at

@@ -7,8 +7,8 @@ import StatusCore
 import Synchronization
 
 /// Keeps this process's rule snapshots current. Holds one dedicated connection listening on
-/// `statusbro_rules` (a publish notifies in its own transaction) and `statusbro_keys` (a key was
-/// created or revoked). Notifications can be lost — a reconnect, a process that started late — so
+/// `statusbro_rules` (a publish notifies in its own transaction), `statusbro_keys` (a key was
+/// created or revoked) and `statusbro_cases` (another process changed a tenant's cases). Notifications can be lost — a reconnect, a process that started late — so
 /// it also compares versions with the database after every (re)connect and every few seconds.
 public struct RulesListener: Service {
     /// Whether the listening connection is up, for `/health`.
@@ -28,18 +28,20 @@ public struct RulesListener: Service {
     let configuration: PostgresConnection.Configuration
     let loader: RulesLoader
     let keys: APIKeyAuthenticator?
+    let cases: CaseCache?
     public let state: State
     let resyncInterval: Duration
     let logger: Logger
 
     /// A listener reloading through `loader` and clearing `keys`' cache on key changes.
     public init(
-        configuration: PostgresConnection.Configuration, loader: RulesLoader, keys: APIKeyAuthenticator?, state: State,
-        resyncInterval: Duration = .seconds(3), logger: Logger
+        configuration: PostgresConnection.Configuration, loader: RulesLoader, keys: APIKeyAuthenticator?, cases: CaseCache? = nil,
+        state: State, resyncInterval: Duration = .seconds(3), logger: Logger
     ) {
         self.configuration = configuration
         self.loader = loader
         self.keys = keys
+        self.cases = cases
         self.state = state
         self.resyncInterval = resyncInterval
         self.logger = logger
@@ -91,6 +93,15 @@ public struct RulesListener: Service {
                     keys?.forgetAll()
                     for try await notification in notifications {
                         if let tenant = TenantID(notification.payload) { keys?.forget(tenant: tenant) }
+                    }
+                }
+            }
+            group.addTask {
+                try await connection.listen(on: "statusbro_cases") { notifications in
+                    // Listening again: changes announced meanwhile may have been missed.
+                    cases?.invalidateAll()
+                    for try await notification in notifications {
+                        if let tenant = TenantID(notification.payload) { cases?.invalidate(tenant) }
                     }
                 }
             }

@@ -48,4 +48,24 @@ struct LimitsTests {
             }
         }
     }
+
+    @Test("a transaction whose connection the server closed meanwhile fails at once instead of waiting forever")
+    func closedUnderneath() async throws {
+        let settings = try await TestDatabase.fresh()
+        let backend = try PostgresBackend(settings: settings, logger: TestDatabase.logger)
+        try await withPostgresClientRunning(backend.client) {
+            // The server ends the idle transaction while the body dawdles; the next statement and
+            // the ROLLBACK go to a closed connection (PostgresNIO alone would wait forever).
+            await #expect(throws: StoreError.unavailable("the database cannot be reached")) {
+                try await backend.store.withTenantConnection(TenantID("sundsvall")!) { connection in
+                    try await connection.run("SET LOCAL idle_in_transaction_session_timeout = 100")
+                    try await Task.sleep(for: .milliseconds(800))
+                    try await connection.perform("SELECT 1", logger: TestDatabase.logger)
+                }
+            }
+            // The pool replaces the connection; the next transaction works.
+            let record = try await backend.store.caseRecord(tenant: TenantID("sundsvall")!, externalCaseId: "X")
+            #expect(record == nil)
+        }
+    }
 }
