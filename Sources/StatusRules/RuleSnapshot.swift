@@ -150,7 +150,8 @@ public final class RuleSnapshot: Sendable {
     }
 
     /// What the given roles together may do; roles this document does not define grant nothing.
-    public func permissions(forRoles names: some Sequence<String>) -> PermissionSet {
+    public func permissions(forRoles names: [String]) -> PermissionSet {
+        if names.count == 1 { return roles[names[0]] ?? PermissionSet() }
         var result = PermissionSet()
         for name in names {
             if let granted = roles[name] { result.formUnion(granted) }

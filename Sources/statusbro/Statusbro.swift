@@ -18,7 +18,11 @@ struct Statusbro: AsyncParsableCommand {
     /// Runs the command; a database error is shown with the server's message (this is an
     /// operator's terminal, not an API client).
     static func main() async {
-        if CommandLine.arguments.dropFirst().first == "serve" {
+        let environment = ProcessInfo.processInfo.environment
+        if let loops = environment["STATUSBRO_EVENT_LOOPS"].flatMap(Int.init), loops > 0 {
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
+        if CommandLine.arguments.dropFirst().first == "serve", environment["STATUSBRO_NIO_EXECUTOR"] != "0" {
             // Run Swift concurrency on NIO's event loops: a database round trip or a response no
             // longer hops between the concurrency pool and the event loop that owns the socket.
             // Must happen first, on the main thread, once.

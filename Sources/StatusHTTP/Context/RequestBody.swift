@@ -57,7 +57,7 @@ extension Request {
 extension Parameters {
     /// A path parameter, percent-decoded and checked: at most 200 characters, no control characters.
     func identifier(_ name: String) throws -> String {
-        guard let raw = get(name), let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+        guard let raw = get(name), let decoded = raw.contains("%") ? raw.removingPercentEncoding : raw, !decoded.isEmpty else {
             throw StatusError.invalid("/path/\(name)", "is not a valid identifier")
         }
         guard decoded.count <= FieldReader.maxIdentifierLength else {

@@ -31,13 +31,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.principal = principal
         context.snapshot = snapshot
         context.permissions = snapshot.permissions(forRoles: principal.roles)
-        context.logger[metadataKey: "tenant"] = .string(principal.tenant.rawValue)
         return try await next(request, context)
+    }
+
+    /// The value without surrounding spaces or tabs; no copy when there are none (the usual case).
+    static func trimmed(_ value: some StringProtocol) -> String {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = value.first, let last = value.last, isBlank(first) || isBlank(last) else { return String(value) }
+        return String(value.drop(while: isBlank).reversed().drop(while: isBlank).reversed())
     }
 
     private func authenticate(_ request: Request) async throws -> Principal {
         if let key = request.headers[Self.apiKeyHeader] {
-            return try await services.keys.authenticate(key: key.trimmingCharacters(in: .whitespaces))
+            return try await services.keys.authenticate(key: Self.trimmed(key))
         }
         guard let authorization = request.headers[.authorization] else {
             throw StatusError.unauthenticated("a credential is required: an 'apikey' header or 'Authorization: Bearer <key or token>'")
@@ -46,7 +52,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw StatusError.unauthenticated("the Authorization header must be 'Bearer <key or token>'")
         }
-        let credential = parts[1].trimmingCharacters(in: .whitespaces)
+        let credential = Self.trimmed(Substring(parts[1]))
         if APIKeyFormat.tenant(ofKey: credential) != nil {
             return try await services.keys.authenticate(key: credential)
         }
