@@ -10,8 +10,12 @@ as_root() {
 apt_updated=""
 apt_packages() {
   log "installing $* from the system packages"
-  if [ -z "$apt_updated" ]; then as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq; apt_updated=1; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Bounded, like every stage: a stalled mirror fails the run instead of hanging it.
+  if [ -z "$apt_updated" ]; then
+    as_root timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=3 update -qq
+    apt_updated=1
+  fi
+  as_root timeout 1200 env DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # apt_install <command that proves presence> <package>...
