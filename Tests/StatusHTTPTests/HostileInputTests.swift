@@ -7,7 +7,7 @@ import Testing
 
 /// One bad request and the answer the contract promises.
 struct HostileCase: Sendable, CustomStringConvertible {
-    enum Credential: Sendable { case none, writer, portal, admin, vendor, garbage(String), header(String, String) }
+    enum Credential: Sendable { case none, writer, portal, admin, vendor, applicant, garbage(String), header(String, String) }
     enum Body: Sendable { case none, text(String), bytes([UInt8]) }
 
     var name: String
@@ -214,6 +214,27 @@ let hostileCases: [HostileCase] = [
         body: .text(
             #"{"metadata":{"innsendingReferanse":["AR1"],"meldingId":"x"},"saksnummer":{"saksaar":"2024","sakssekvensnummer":"1"},"oppdatertDato":"2024-05-01T10:00:00Z"}"#
         ), status: .badRequest, code: "VALIDATION_FAILED"),
+    .init(
+        name: "an update naming a blank submission", method: .post, path: "/dibk/api/v1/oppdatering", credential: .vendor,
+        body: .text(
+            #"{"metadata":{"innsendingReferanse":["\u00a0"],"meldingId":"8540d774-4863-4d2b-b788-4ecb19412e85"},"saksnummer":{"saksaar":"2024","sakssekvensnummer":"1"},"oppdatertDato":"2024-05-01T10:00:00Z"}"#
+        ), status: .badRequest, code: "VALIDATION_FAILED"),
+    .init(
+        name: "an update with an empty ftBID", method: .post, path: "/dibk/api/v1/oppdatering", credential: .vendor,
+        body: .text(
+            #"{"metadata":{"innsendingReferanse":["AR1"],"ftBID":[""],"meldingId":"8540d774-4863-4d2b-b788-4ecb19412e85"},"saksnummer":{"saksaar":"2024","sakssekvensnummer":"1"},"oppdatertDato":"2024-05-01T10:00:00Z"}"#
+        ), status: .badRequest, code: "VALIDATION_FAILED"),
+    // Query parameters given twice: which value counts is not guessed (found by the fuzzer).
+    .init(
+        name: "a feed limit given twice", method: .get, path: "/api/v1/changes?limit=5&limit=x", credential: .admin, status: .badRequest,
+        code: "VALIDATION_FAILED"),
+    .init(
+        name: "a dead-letter state given twice", method: .get, path: "/api/v1/deadletters?state=all&state=bogus", credential: .admin,
+        status: .badRequest, code: "VALIDATION_FAILED"),
+    .init(
+        name: "a Norwegian case year that is not one, beside a reference", method: .get,
+        path: "/dibk/api/v1/status?innsendingReferanse=AR1&saksaar=keys", credential: .applicant, status: .badRequest,
+        code: "VALIDATION_FAILED"),
     // Credentials.
     .init(
         name: "a 10 kB apikey", method: .get, path: "/api/v1/changes", credential: .garbage(String(repeating: "k", count: 10_000)),
@@ -238,6 +259,7 @@ struct HostileInputTests {
             let keys: [String: String] = [
                 "writer": try await h.key("sundsvall", "byggr"), "portal": try await h.key("sundsvall", "oep-portal"),
                 "admin": try await h.key("sundsvall", "municipality-admin"), "vendor": try await h.key("bergen", "ebygg-vendor"),
+                "applicant": try await h.key("bergen", "applicant-system"),
             ]
             for c in hostileCases {
                 var headers = HTTPFields()
@@ -248,6 +270,7 @@ struct HostileInputTests {
                 case .portal: key = keys["portal"]
                 case .admin: key = keys["admin"]
                 case .vendor: key = keys["vendor"]
+                case .applicant: key = keys["applicant"]
                 case .garbage(let value): key = value
                 case .header(let name, let value): headers[HTTPField.Name(name)!] = value
                 }

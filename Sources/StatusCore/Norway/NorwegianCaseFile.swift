@@ -29,10 +29,13 @@ public struct NorwegianCaseFile: Sendable {
     public var hendelser: [Hendelse]
 
     /// Folds a receipt and its updates (in the order they happened).
-    static func fold(receipt: JSONValue, updates: [JSONValue], references: [String], shown: DisplayedStatus) -> NorwegianCaseFile {
+    /// A receipt without `registrertDato` or `mottattDato` is dated by when Statusbro recorded it (`recordedAt`).
+    static func fold(receipt: JSONValue, updates: [JSONValue], references: [String], shown: DisplayedStatus, recordedAt: Date)
+        -> NorwegianCaseFile
+    {
         func instant(_ value: JSONValue?) -> Date? { value?.stringValue.flatMap(RFC3339.parse) }
         let received = instant(receipt["mottattDato"])
-        let registered = instant(receipt["registrertDato"]) ?? received ?? Date(timeIntervalSince1970: 0)
+        let registered = instant(receipt["registrertDato"]) ?? received ?? recordedAt
         var file = NorwegianCaseFile(
             innsendingReferanse: [], saksnummer: receipt["saksnummer"] ?? .null, saksbehandler: receipt["saksbehandler"],
             soknadstype: nil, tiltakstype: [], saksbehandlingsfrist: instant(receipt["saksbehandlingsfrist"]),

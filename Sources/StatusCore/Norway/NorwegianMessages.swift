@@ -178,18 +178,24 @@ public struct Oppdatering: Sendable {
         if let metadata {
             if let elements = metadata.list("innsendingReferanse", required: true, maxCount: 100) {
                 for element in elements {
-                    if let text = element.value.stringValue, !text.isEmpty, text.count <= FieldReader.maxIdentifierLength,
-                        !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-                    {
-                        references.append(text)
+                    guard let text = element.value.stringValue else {
+                        metadata.fail(pointer: element.pointer, "must be a string")
+                        continue
+                    }
+                    if let problem = FieldReader.problem(withText: text) {
+                        metadata.fail(pointer: element.pointer, problem)
                     } else {
-                        metadata.fail(pointer: element.pointer, "must be a non-empty reference")
+                        references.append(text)
                     }
                 }
                 if elements.isEmpty { metadata.fail("innsendingReferanse", "must name at least one submission") }
             }
-            for element in metadata.list("ftBID", maxCount: 100) ?? [] where element.value.stringValue == nil {
-                metadata.fail(pointer: element.pointer, "must be a string")
+            for element in metadata.list("ftBID", maxCount: 100) ?? [] {
+                if let text = element.value.stringValue {
+                    if let problem = FieldReader.problem(withText: text) { metadata.fail(pointer: element.pointer, problem) }
+                } else {
+                    metadata.fail(pointer: element.pointer, "must be a string")
+                }
             }
             _ = metadata.optionalString("fraEbyggesaksystem")
             _ = metadata.optionalString("avsenderId")

@@ -169,7 +169,8 @@ public struct NorwegianSubmissions: Sendable {
             let references = try await tx.dibkReferences(externalCaseId: owner)
             let updates = try await tx.dibkUpdates(externalCaseId: owner)
             return NorwegianCaseFile.fold(
-                receipt: receipt.request, updates: updates, references: references, shown: record.displayed(by: snapshot))
+                receipt: receipt.request, updates: updates, references: references, shown: record.displayed(by: snapshot),
+                recordedAt: record.createdAt)
         }
     }
 }

@@ -72,19 +72,22 @@ public struct FieldReader {
             fail(key, "must be a string")
             return nil
         }
-        if text.trimmingCharacters(in: .whitespaces).isEmpty {
-            fail(key, "must not be empty")
-            return nil
-        }
-        if text.count > maxLength {
-            fail(key, "must be at most \(maxLength) characters")
-            return nil
-        }
-        if maxLength <= FieldReader.maxIdentifierLength, text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            fail(key, "must not contain control characters")
+        if let problem = Self.problem(withText: text, maxLength: maxLength) {
+            fail(key, problem)
             return nil
         }
         return text
+    }
+
+    /// What is wrong with a text field's value, if anything: blank, too long, or (for identifiers
+    /// and codes, at most `maxIdentifierLength` long) containing control characters.
+    public static func problem(withText text: String, maxLength: Int = FieldReader.maxIdentifierLength) -> String? {
+        if text.trimmingCharacters(in: .whitespaces).isEmpty { return "must not be empty" }
+        if text.count > maxLength { return "must be at most \(maxLength) characters" }
+        if maxLength <= FieldReader.maxIdentifierLength, text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "must not contain control characters"
+        }
+        return nil
     }
 
     /// A required UUID, returned in its lowercase canonical form.

@@ -28,7 +28,7 @@ struct AuditController {
     func decisions(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.auditExport)
         let (format, from, to) = try Self.window(request)
-        let externalCaseId = request.query("externalCaseId").flatMap { $0.isEmpty ? nil : $0 }
+        let externalCaseId = try request.query("externalCaseId").flatMap { $0.isEmpty ? nil : $0 }
         let rows = try await rules.decisions(tenant: principal.tenant, externalCaseId: externalCaseId, from: from, to: to)
         return Self.response(AuditExport.decisions(rows, format: format), format: format, name: "decisions-\(principal.tenant)")
     }
@@ -48,10 +48,15 @@ struct AuditController {
 
     static func window(_ request: Request) throws -> (AuditExport.Format, Date?, Date?) {
         var errors: [FieldError] = []
-        let format = AuditExport.Format(rawValue: request.query("format") ?? "json")
+        let format = AuditExport.Format(rawValue: try request.query("format") ?? "json")
         if format == nil { errors.append(FieldError(pointer: "/query/format", message: "must be csv or json")) }
         func instant(_ name: String) -> Date? {
-            guard let text = request.query(name), !text.isEmpty else { return nil }
+            let given: String?
+            do { given = try request.query(name) } catch {
+                errors.append(FieldError(pointer: "/query/\(name)", message: "must be given at most once"))
+                return nil
+            }
+            guard let text = given, !text.isEmpty else { return nil }
             // A bare date means that day's start in UTC, which is what a date picker sends.
             if let date = RFC3339.parse(text) ?? RFC3339.parse(text + "T00:00:00Z") { return date }
             errors.append(FieldError(pointer: "/query/\(name)", message: "must be a date (2024-04-23) or an RFC 3339 date-time"))
@@ -60,7 +65,7 @@ struct AuditController {
         let from = instant("from")
         var to = instant("to")
         // A bare `to` date includes that whole day.
-        if let text = request.query("to"), text.count == 10, let day = to { to = day.addingTimeInterval(86_400) }
+        if let text = try request.query("to"), text.count == 10, let day = to { to = day.addingTimeInterval(86_400) }
         guard errors.isEmpty, let format else { throw StatusError.validationFailed(errors) }
         return (format, from, to)
     }

@@ -38,7 +38,7 @@ struct RulesController {
     /// The active release, or with `?at=` the one active at that instant.
     func active(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.rulesRead)
-        if let at = request.query("at") {
+        if let at = try request.query("at") {
             guard let instant = RFC3339.parse(at) else {
                 throw StatusError.invalid("/query/at", "must be an RFC 3339 date-time with offset")
             }
@@ -92,7 +92,7 @@ struct RulesController {
     }
 
     static func versionQuery(_ request: Request, _ name: String) throws -> Int {
-        guard let text = request.query(name), let number = Int(text), number > 0 else {
+        guard let text = try request.query(name), let number = Int(text), number > 0 else {
             throw StatusError.invalid("/query/\(name)", "must be a release version (a positive whole number)")
         }
         return number

@@ -48,9 +48,13 @@ extension Request {
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 
-    /// A query parameter, percent-decoded.
-    func query(_ name: String) -> String? {
-        uri.queryParameters[name[...]].map(String.init)
+    /// A query parameter, percent-decoded. Given more than once, it is refused: which of the
+    /// values would count is not something a client should have to guess.
+    func query(_ name: String) throws -> String? {
+        let parameters = uri.queryParameters
+        let values = parameters.getAll(name)
+        guard values.count <= 1 else { throw StatusError.invalid("/query/\(name)", "must be given at most once") }
+        return values.first.map { String($0) }
     }
 }
 

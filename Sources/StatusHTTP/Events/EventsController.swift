@@ -43,7 +43,7 @@ struct EventsController {
     func listDeadLetters(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.deadLettersManage)
         let state: DeadLetter.State?
-        switch request.query("state") ?? "pending" {
+        switch try request.query("state") ?? "pending" {
         case "pending": state = .pending
         case "replayed": state = .replayed
         case "all": state = nil

@@ -17,14 +17,14 @@ struct FeedController {
     func changes(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.feedRead)
         var offset = FeedOffset.start
-        if let token = request.query("offset"), !token.isEmpty {
+        if let token = try request.query("offset"), !token.isEmpty {
             guard let parsed = FeedOffset(token: token) else {
                 throw StatusError.invalid("/query/offset", "is not an offset this server issued")
             }
             offset = parsed
         }
         var limit = ChangeFeedReader.defaultLimit
-        if let text = request.query("limit") {
+        if let text = try request.query("limit") {
             guard let value = Int(text), (1...ChangeFeedReader.maxLimit).contains(value) else {
                 throw StatusError.invalid("/query/limit", "must be a whole number from 1 to \(ChangeFeedReader.maxLimit)")
             }

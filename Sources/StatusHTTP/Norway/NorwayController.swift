@@ -58,16 +58,20 @@ struct NorwayController {
     /// The folded state, by `innsendingReferanse` or by `saksaar` and `sakssekvensnummer`.
     func status(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.dibkRead)
+        // Every parameter given is checked, also one the lookup will not use.
+        let reference = try request.query("innsendingReferanse").map { try Self.checked($0, "innsendingReferanse") }
+        let year = try request.query("saksaar")
+        let sequence = try request.query("sakssekvensnummer")
+        if let year, year.count != 4 || !year.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw StatusError.invalid("/query/saksaar", "must be a year (4 digits)")
+        }
+        if let sequence, sequence.isEmpty || sequence.count > 12 || !sequence.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw StatusError.invalid("/query/sakssekvensnummer", "must be digits")
+        }
         let lookup: NorwegianSubmissions.Lookup
-        if let reference = request.query("innsendingReferanse") {
-            lookup = .reference(try Self.checked(reference, "innsendingReferanse"))
-        } else if let year = request.query("saksaar"), let sequence = request.query("sakssekvensnummer") {
-            guard year.count == 4, year.allSatisfy(\.isASCII), year.allSatisfy(\.isNumber) else {
-                throw StatusError.invalid("/query/saksaar", "must be a year (4 digits)")
-            }
-            guard !sequence.isEmpty, sequence.count <= 12, sequence.allSatisfy(\.isASCII), sequence.allSatisfy(\.isNumber) else {
-                throw StatusError.invalid("/query/sakssekvensnummer", "must be digits")
-            }
+        if let reference {
+            lookup = .reference(reference)
+        } else if let year, let sequence {
             lookup = .caseNumber(saksaar: year, sakssekvensnummer: sequence)
         } else {
             throw StatusError.invalid("/query", "give innsendingReferanse, or saksaar and sakssekvensnummer")
@@ -116,7 +120,7 @@ struct NorwayController {
     }
 
     static func reference(_ request: Request) throws -> String {
-        guard let reference = request.query("innsendingReferanse") else {
+        guard let reference = try request.query("innsendingReferanse") else {
             throw StatusError.invalid("/query/innsendingReferanse", "is required")
         }
         return try checked(reference, "innsendingReferanse")
