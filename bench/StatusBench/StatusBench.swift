@@ -51,7 +51,8 @@ struct StatusBench {
         for _ in 0..<65_536 {
             let s = Int.random(in: 0..<sources, using: &generator)
             let c = Int.random(in: 0..<(codes + codes / 10), using: &generator)  // ~9% unmapped
-            keys.append((String(decoding: Array("SYSTEM\(s)".utf8), as: UTF8.self), String(decoding: Array("KOD-\(s)-\(c)".utf8), as: UTF8.self)))
+            keys.append(
+                (String(decoding: Array("SYSTEM\(s)".utf8), as: UTF8.self), String(decoding: Array("KOD-\(s)-\(c)".utf8), as: UTF8.self)))
         }
         let iterations = 50_000_000
         var mapped = 0
