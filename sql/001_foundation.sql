@@ -165,13 +165,13 @@ CREATE TABLE api_keys (
     UNIQUE (tenant_id, key_hash)
 );
 
--- Row-level security on every tenant-scoped table.
-DO $$
+-- Row-level security for tenant-scoped tables: ENABLEd, FORCEd (the owner too), and one policy
+-- on the tenant the transaction set. Later migrations call it for their own tables.
+CREATE FUNCTION statusbro_isolate_by_tenant(tables text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['rule_releases', 'rule_drafts', 'cases', 'case_events', 'idempotency_keys',
-                             'dead_letters', 'feed_entries', 'api_keys']
+    FOREACH t IN ARRAY tables
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -181,6 +181,10 @@ BEGIN
     END LOOP;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION statusbro_isolate_by_tenant(text[]) FROM PUBLIC;
+
+SELECT statusbro_isolate_by_tenant(ARRAY['rule_releases', 'rule_drafts', 'cases', 'case_events', 'idempotency_keys',
+                                         'dead_letters', 'feed_entries', 'api_keys']);
 
 -- Append-only tables refuse changes, whoever asks.
 CREATE FUNCTION statusbro_refuse_change() RETURNS trigger

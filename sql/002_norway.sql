@@ -37,20 +37,7 @@ CREATE TABLE dibk_updates (
 );
 CREATE INDEX dibk_updates_case ON dibk_updates (tenant_id, external_case_id, oppdatert_dato, received_at);
 
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['dibk_references', 'dibk_case_numbers', 'dibk_updates']
-    LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format(
-            'CREATE POLICY tenant_isolation ON %I USING (tenant_id = current_setting(''statusbro.tenant'', true)) '
-            'WITH CHECK (tenant_id = current_setting(''statusbro.tenant'', true))', t);
-    END LOOP;
-END
-$$;
+SELECT statusbro_isolate_by_tenant(ARRAY['dibk_references', 'dibk_case_numbers', 'dibk_updates']);
 
 CREATE TRIGGER dibk_updates_immutable BEFORE UPDATE OR DELETE ON dibk_updates
     FOR EACH ROW EXECUTE FUNCTION statusbro_refuse_change();

@@ -20,10 +20,13 @@ public struct Saksnummer: Sendable, Equatable {
     public var sakssekvensnummer: String
     public var journalpostnummer: String?
 
+    /// The number of digits of `saksaar`.
+    public static let yearLength = 4
+
     /// Reads `{saksaar, sakssekvensnummer, journalpostnummer?}`; the numbers may be given as digit strings or numbers.
     static func read(_ reader: FieldReader?) -> Saksnummer? {
         guard let reader else { return nil }
-        let saksaar = digits(reader, "saksaar", required: true, length: 4)
+        let saksaar = digits(reader, "saksaar", required: true, length: yearLength)
         let sekvens = digits(reader, "sakssekvensnummer", required: true, length: nil)
         let journal = digits(reader, "journalpostnummer", required: false, length: nil)
         guard let saksaar, let sekvens else { return nil }
@@ -42,13 +45,19 @@ public struct Saksnummer: Sendable, Equatable {
             reader.fail(key, "must be a number or a string of digits")
             return nil
         }
-        guard !text.isEmpty, text.count <= 12, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
-            length.map({ text.count == $0 }) ?? true
-        else {
-            reader.fail(key, length.map { "must be \($0) digits" } ?? "must be digits")
+        if let problem = problem(withDigits: text, length: length) {
+            reader.fail(key, problem)
             return nil
         }
         return text
+    }
+
+    /// What is wrong with a part of a case number: it must be digits, at most 12 of them, and
+    /// exactly `length` when given (the year: 4).
+    public static func problem(withDigits text: String, length: Int?) -> String? {
+        guard !text.isEmpty, text.count <= 12, text.allSatisfy({ $0.isASCII && $0.isNumber }), length.map({ text.count == $0 }) ?? true
+        else { return length.map { "must be \($0) digits" } ?? "must be digits" }
+        return nil
     }
 }
 
@@ -177,26 +186,10 @@ public struct Oppdatering: Sendable {
         var references: [String] = []
         if let metadata {
             if let elements = metadata.list("innsendingReferanse", required: true, maxCount: 100) {
-                for element in elements {
-                    guard let text = element.value.stringValue else {
-                        metadata.fail(pointer: element.pointer, "must be a string")
-                        continue
-                    }
-                    if let problem = FieldReader.problem(withText: text) {
-                        metadata.fail(pointer: element.pointer, problem)
-                    } else {
-                        references.append(text)
-                    }
-                }
+                references = elements.compactMap(metadata.text(at:))
                 if elements.isEmpty { metadata.fail("innsendingReferanse", "must name at least one submission") }
             }
-            for element in metadata.list("ftBID", maxCount: 100) ?? [] {
-                if let text = element.value.stringValue {
-                    if let problem = FieldReader.problem(withText: text) { metadata.fail(pointer: element.pointer, problem) }
-                } else {
-                    metadata.fail(pointer: element.pointer, "must be a string")
-                }
-            }
+            for element in metadata.list("ftBID", maxCount: 100) ?? [] { _ = metadata.text(at: element) }
             _ = metadata.optionalString("fraEbyggesaksystem")
             _ = metadata.optionalString("avsenderId")
             _ = metadata.optionalString("avsenderNavn", maxLength: 500)

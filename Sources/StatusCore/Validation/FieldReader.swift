@@ -79,6 +79,19 @@ public struct FieldReader {
         return text
     }
 
+    /// A list element that must be a text, checked like any text field; a failure is reported at its pointer.
+    public func text(at element: (pointer: String, value: JSONValue)) -> String? {
+        guard let text = element.value.stringValue else {
+            fail(pointer: element.pointer, "must be a string")
+            return nil
+        }
+        if let problem = Self.problem(withText: text) {
+            fail(pointer: element.pointer, problem)
+            return nil
+        }
+        return text
+    }
+
     /// What is wrong with a text field's value, if anything: blank, too long, or (for identifiers
     /// and codes, at most `maxIdentifierLength` long) containing control characters.
     public static func problem(withText text: String, maxLength: Int = FieldReader.maxIdentifierLength) -> String? {

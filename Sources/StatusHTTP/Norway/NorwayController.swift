@@ -62,11 +62,11 @@ struct NorwayController {
         let reference = try request.query("innsendingReferanse").map { try Self.checked($0, "innsendingReferanse") }
         let year = try request.query("saksaar")
         let sequence = try request.query("sakssekvensnummer")
-        if let year, year.count != 4 || !year.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            throw StatusError.invalid("/query/saksaar", "must be a year (4 digits)")
+        if let year, let problem = Saksnummer.problem(withDigits: year, length: Saksnummer.yearLength) {
+            throw StatusError.invalid("/query/saksaar", problem)
         }
-        if let sequence, sequence.isEmpty || sequence.count > 12 || !sequence.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            throw StatusError.invalid("/query/sakssekvensnummer", "must be digits")
+        if let sequence, let problem = Saksnummer.problem(withDigits: sequence, length: nil) {
+            throw StatusError.invalid("/query/sakssekvensnummer", problem)
         }
         let lookup: NorwegianSubmissions.Lookup
         if let reference {
