@@ -43,6 +43,7 @@ let package = Package(
             name: "StatusCore",
             dependencies: [
                 "StatusRules",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -35,8 +35,8 @@ public struct StatusServices: Sendable {
         self.registry = registry
         self.loader = RulesLoader(store: store, registry: registry, logger: logger)
         self.rules = RulesAdministration(store: store, registry: registry, logger: logger)
-        self.ledger = CaseLedger(store: store, registry: registry, logger: logger)
-        self.events = EventRecorder(ledger: ledger)
+        self.ledger = CaseLedger(store: store, logger: logger)
+        self.events = EventRecorder(ledger: ledger, logger: logger)
         self.cases = CaseDirectory(store: store, registry: registry)
         self.feed = ChangeFeedReader(store: store, registry: registry)
         self.deadLetters = DeadLetterDesk(
@@ -45,7 +45,7 @@ public struct StatusServices: Sendable {
                 EventDeadLetterDecoder(), NorwegianDeadLetterDecoder(scope: DIBK.receiptScope),
                 NorwegianDeadLetterDecoder(scope: DIBK.updateScope),
             ] + deadLetterDecoders, logger: logger)
-        self.norway = NorwegianSubmissions(store: store, ledger: ledger, registry: registry)
+        self.norway = NorwegianSubmissions(store: store, ledger: ledger)
         self.keys = APIKeyAuthenticator(store: keyStore)
         self.keyStore = keyStore
         self.health = health

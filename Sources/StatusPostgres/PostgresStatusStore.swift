@@ -71,6 +71,32 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         }
     }
 
+    public func record(_ writes: [LedgerWrite], tenant: TenantID) async throws -> LedgerWriteReport {
+        try gate.enter()
+        defer { gate.leave() }
+        let report: LedgerWriteReport
+        do {
+            var rows: [PostgresRow] = []
+            for try await row in try await client.execute(
+                RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), logger: logger)
+            {
+                rows.append(row)
+            }
+            report = try LedgerWrites.report(rows)
+        } catch {
+            throw Self.translate(error)
+        }
+        // Committed: cached records of this tenant may be old now, here and in other processes.
+        if report.written {
+            LedgerWrites.countFeedEntries(writes)
+            if LedgerWrites.changesCases(writes) {
+                cache?.invalidate(tenant)
+                announcer?.announce(tenant)
+            }
+        }
+        return report
+    }
+
     public func caseRecord(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord? {
         try await cachedCase(tenant, externalCaseId, .externalId) {
             "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case(\(tenant.rawValue), \(externalCaseId))"
@@ -125,6 +151,27 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         try await withTransaction(tenant: tenant) { tx in
             let version = try await tx.activeVersion()
             return version == 0 ? nil : try await tx.release(version: version)
+        }
+    }
+
+    public func activeReleases() async throws -> [RuleRelease] {
+        do {
+            var releases: [RuleRelease] = []
+            let rows = try await client.query(
+                "SELECT o_tenant_id, o_version, o_document, o_sha256, o_published_by, o_published_at, o_comment, o_rolled_back_from FROM statusbro_active_releases()",
+                logger: logger)
+            for try await (tenant, version, document, sha, by, at, comment, from) in rows.decode(
+                (String, Int, RulesDocument, String, String, Date, String, Int?).self)
+            {
+                guard let tenant = TenantID(tenant) else { continue }
+                releases.append(
+                    RuleRelease(
+                        tenant: tenant, version: version, document: document, sha256: sha, publishedBy: by, publishedAt: at,
+                        comment: comment, rolledBackFrom: from))
+            }
+            return releases
+        } catch {
+            throw Self.translate(error)
         }
     }
 
@@ -255,13 +302,14 @@ final class AdmissionGate: Sendable {
 /// The columns of `cases`, in the order every case query selects them.
 enum CaseColumns {
     static let list =
-        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at"
+        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at, revision"
 
-    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?)
+    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?, Int64)
 
     static func record(_ r: Row) -> CaseRecord {
         CaseRecord(
             caseId: r.0, externalCaseId: r.1, flowInstanceId: r.2, caseType: r.3, organisationNumber: r.4, sourceSystem: r.5,
-            rawStatus: r.6, status: r.7, category: r.8, ruleVersion: r.9, lastStatusChange: r.10, createdAt: r.11, withdrawnAt: r.12)
+            rawStatus: r.6, status: r.7, category: r.8, ruleVersion: r.9, lastStatusChange: r.10, createdAt: r.11, withdrawnAt: r.12,
+            revision: r.13)
     }
 }

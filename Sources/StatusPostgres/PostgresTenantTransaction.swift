@@ -34,14 +34,6 @@ struct PostgresTenantTransaction: TenantTransaction {
         return nil
     }
 
-    func storeResponse(scope: String, messageId: String, request: JSONValue, response: JSONValue) async throws {
-        try await run(
-            """
-            INSERT INTO idempotency_keys (tenant_id, scope, message_id, request, response)
-            VALUES (\(t), \(scope), \(messageId), \(request), \(response))
-            """)
-    }
-
     // MARK: Cases and events
 
     func lockCase(externalCaseId: String) async throws -> CaseRecord? {
@@ -51,41 +43,37 @@ struct PostgresTenantTransaction: TenantTransaction {
         return nil
     }
 
-    func insertCase(_ r: CaseRecord) async throws {
-        casesChange()
-        try await run(
+    func lockCases(externalCaseIds: [String]) async throws -> [String: CaseRecord] {
+        guard !externalCaseIds.isEmpty else { return [:] }
+        // In case order, as statusbro_apply_changes locks them: writers of the same cases cannot deadlock.
+        let rows = try await run(
             """
-            INSERT INTO cases (tenant_id, case_id, external_case_id, flow_instance_id, case_type, organisation_number,
-                               source_system, raw_status, status, category, rule_version, last_status_change, created_at,
-                               updated_at, withdrawn_at)
-            VALUES (\(t), \(r.caseId), \(r.externalCaseId), \(r.flowInstanceId), \(r.caseType), \(r.organisationNumber),
-                    \(r.sourceSystem), \(r.rawStatus), \(r.status), \(r.category), \(r.ruleVersion), \(r.lastStatusChange),
-                    \(r.createdAt), now(), \(r.withdrawnAt))
+            SELECT \(unescaped: CaseColumns.list) FROM cases
+             WHERE tenant_id = \(t) AND external_case_id = ANY(\(externalCaseIds)::text[])
+             ORDER BY case_id FOR UPDATE
             """)
+        var records: [String: CaseRecord] = [:]
+        for try await row in rows.decode(CaseColumns.Row.self) {
+            let record = CaseColumns.record(row)
+            records[record.externalCaseId] = record
+        }
+        return records
     }
 
-    func updateCase(_ r: CaseRecord) async throws {
-        casesChange()
-        try await run(
-            """
-            UPDATE cases SET flow_instance_id = \(r.flowInstanceId), case_type = \(r.caseType),
-                   organisation_number = \(r.organisationNumber), source_system = \(r.sourceSystem),
-                   raw_status = \(r.rawStatus), status = \(r.status), category = \(r.category),
-                   rule_version = \(r.ruleVersion), last_status_change = \(r.lastStatusChange),
-                   withdrawn_at = \(r.withdrawnAt), updated_at = now()
-             WHERE tenant_id = \(t) AND case_id = \(r.caseId)
-            """)
+    func write(_ writes: [LedgerWrite]) async throws -> LedgerWriteReport {
+        guard !writes.isEmpty else { return LedgerWriteReport() }
+        let rows = try await run("SELECT * FROM statusbro_apply_changes(\(t), \(LedgerWrites.json(writes))::json)")
+        var collected: [PostgresRow] = []
+        for try await row in rows { collected.append(row) }
+        let report = try LedgerWrites.report(collected)
+        if report.written { noteWritten(writes) }
+        return report
     }
 
-    func appendEvent(_ e: CaseEvent) async throws {
-        try await run(
-            """
-            INSERT INTO case_events (tenant_id, event_id, case_id, message_id, change_type, source_system, raw_status,
-                                     status, category, rule_version, applied, occurred_at, recorded_at, correlation_id, payload)
-            VALUES (\(t), \(e.eventId), \(e.caseId), \(e.messageId), \(e.changeType.rawValue), \(e.sourceSystem),
-                    \(e.rawStatus), \(e.status), \(e.category), \(e.ruleVersion), \(e.applied), \(e.occurredAt),
-                    \(e.recordedAt), \(e.correlationId), \(e.payload))
-            """)
+    /// Counts what was written, and marks the cases changed for the caches once the transaction commits.
+    private func noteWritten(_ writes: [LedgerWrite]) {
+        if LedgerWrites.changesCases(writes) { casesChange() }
+        LedgerWrites.countFeedEntries(writes)
     }
 
     static let eventColumns =
@@ -148,18 +136,6 @@ struct PostgresTenantTransaction: TenantTransaction {
 
     // MARK: Change feed
 
-    func appendFeed(_ c: FeedChange) async throws {
-        casesChange()
-        // Counted when written; a transaction that then rolls back was counted too.
-        Counter(label: "statusbro_feed_entries_written_total", dimensions: [("reason", c.reason.rawValue)]).increment()
-        // The position comes from the trigger, which first takes the tenant's feed lock (shared).
-        try await run(
-            """
-            INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
-            VALUES (\(t), \(c.caseId), \(c.externalCaseId), \(c.status), \(c.category), \(c.reason.rawValue), \(c.ruleVersion))
-            """)
-    }
-
     func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int {
         casesChange()
         guard !remaps.isEmpty else { return 0 }
@@ -214,20 +190,6 @@ struct PostgresTenantTransaction: TenantTransaction {
     }
 
     // MARK: Dead letters
-
-    func park(_ d: DeadLetterDraft) async throws -> UUID {
-        let rows = try await run(
-            """
-            INSERT INTO dead_letters (tenant_id, dead_letter_id, scope, message_id, code, detail, payload, correlation_id)
-            VALUES (\(t), \(UUID()), \(d.scope), \(d.messageId), \(d.rejection.code.rawValue), \(d.rejection.detail),
-                    \(d.payload), \(d.correlationId))
-            ON CONFLICT (tenant_id, scope, message_id) WHERE state = 'pending' AND message_id IS NOT NULL
-            DO UPDATE SET code = EXCLUDED.code, detail = EXCLUDED.detail, payload = EXCLUDED.payload
-            RETURNING dead_letter_id
-            """)
-        for try await id in rows.decode(UUID.self) { return id }
-        throw StoreError.unavailable("dead letter not stored")
-    }
 
     static let deadLetterColumns =
         "dead_letter_id, scope, message_id, code, detail, payload, correlation_id, received_at, state, attempts, replayed_at, replay_result"

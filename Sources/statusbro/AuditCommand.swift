@@ -63,14 +63,15 @@ struct DeadLettersCommand: AsyncParsableCommand {
                 let backend = try PostgresBackend(settings: settings, logger: logger)
                 return try await withPostgresClientRunning(backend.client) {
                     try await backend.services.loader.reload(tenant)
-                    if let id { return [try await backend.services.deadLetters.replay(id: id, tenant: tenant)] }
-                    return try await backend.services.deadLetters.replayAll(tenant: tenant)
+                    let snapshot = try backend.services.registry.serving(tenant)
+                    if let id { return [try await backend.services.deadLetters.replay(id: id, tenant: tenant, snapshot: snapshot)] }
+                    return try await backend.services.deadLetters.replayAll(tenant: tenant, snapshot: snapshot)
                 }
             }
             for result in results {
-                print("\(result.deadLetterId)\t\(result.outcome)\t\(result.code ?? "")\t\(result.detail ?? "")")
+                print("\(result.deadLetterId)\t\(result.outcome.rawValue)\t\(result.code ?? "")\t\(result.detail ?? "")")
             }
-            print("\(results.filter { $0.outcome == "accepted" }.count) of \(results.count) accepted")
+            print("\(results.filter { $0.outcome == .accepted }.count) of \(results.count) accepted")
         }
     }
 }

@@ -11,7 +11,7 @@ struct Statusbro: AsyncParsableCommand {
         abstract: "Statusbro: rules-as-data case statuses for Nordic municipalities.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, AuditCommand.self,
-            DeadLettersCommand.self,
+            DeadLettersCommand.self, EventsCommand.self,
         ]
     )
 
@@ -35,6 +35,9 @@ struct Statusbro: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as CommandFailure {
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            exit(withError: ExitCode(2))
         } catch let error as PSQLError {
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
@@ -43,5 +46,15 @@ struct Statusbro: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+}
+
+/// A command that cannot do what it was asked, for a reason the operator can fix: printed as one
+/// line, exit status 2, no usage text and no stack trace.
+struct CommandFailure: Error {
+    let message: String
+
+    init(_ message: String) {
+        self.message = message
     }
 }

@@ -53,11 +53,14 @@ struct CaseCacheTests {
                             "caseType": .string("Bygglov"), "status": .string(code), "occurredAt": .string(at),
                         ]))
                 }
-                _ = try await writer.services.events.record(try event("ANM", "2024-05-01T10:00:00Z"), tenant: sundsvall, correlationId: "t")
+                _ = try await writer.services.events.record(
+                    try event("ANM", "2024-05-01T10:00:00Z"), snapshot: try writer.services.registry.serving(sundsvall), tenant: sundsvall,
+                    correlationId: "t")
                 #expect(try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")?.rawStatus == "ANM")
                 #expect(reader.store.cache?.record(sundsvall, "X-1", .externalId) != nil)  // now served from the cache
                 _ = try await writer.services.events.record(
-                    try event("KOMP", "2024-05-02T10:00:00Z"), tenant: sundsvall, correlationId: "t")
+                    try event("KOMP", "2024-05-02T10:00:00Z"), snapshot: try writer.services.registry.serving(sundsvall), tenant: sundsvall,
+                    correlationId: "t")
                 let start = ContinuousClock.now
                 var seen = ""
                 while ContinuousClock.now - start < .seconds(1) {

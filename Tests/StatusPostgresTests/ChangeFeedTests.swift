@@ -53,7 +53,8 @@ struct ChangeFeedTests {
                         for n in 0..<perWriter {
                             let id = "W\(writer)-\(n)"
                             _ = try await app.services.events.record(
-                                try Self.event(id, "ANM"), tenant: sundsvall, correlationId: "feed-test")
+                                try Self.event(id, "ANM"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall,
+                                correlationId: "feed-test")
                             ids.append(id)
                         }
                         return ids
@@ -77,6 +78,70 @@ struct ChangeFeedTests {
         }
     }
 
+    @Test("single and batch writers on shared cases, and a reader: every applied change seen exactly once, in position order")
+    func singleAndBatchWriters() async throws {
+        try await TestBackend.withBackend { app in
+            let stop = Flag()
+            async let reading = Self.follow(app, tenant: sundsvall, until: stop)
+            let snapshot = try app.services.registry.serving(sundsvall)
+            // Each writer's own clock runs forward, so most of its events are applied; events of
+            // another writer that arrive later with an older time are kept but not applied.
+            func at(_ writer: Int, _ n: Int) -> String {
+                "2024-05-01T\(String(format: "%02d", n / 60 % 24)):\(String(format: "%02d", n % 60)):\(String(format: "%02d", writer))Z"
+            }
+            let applied = try await withThrowingTaskGroup(of: Int.self) { group in
+                for writer in 0..<2 {
+                    group.addTask {
+                        var applied = 0
+                        for n in 0..<80 {
+                            let submitted = try await app.services.events.record(
+                                try Self.event("S\(n % 15)", "ANM", at: at(writer, n)), snapshot: snapshot, tenant: sundsvall,
+                                correlationId: "single")
+                            if submitted.answer.applied { applied += 1 }
+                        }
+                        return applied
+                    }
+                }
+                for writer in 2..<4 {
+                    group.addTask {
+                        var applied = 0
+                        for round in 0..<4 {
+                            let items = try (0..<20).map { k -> BatchItem<EventMessage> in
+                                let n = round * 20 + k
+                                return .message(EventMessage(try Self.event("S\(n % 15)", "ANM", at: at(writer, n))))
+                            }
+                            for result in try await app.services.events.recordBatch(
+                                items, snapshot: snapshot, tenant: sundsvall, correlationId: "batch", chunkSize: 7)
+                            {
+                                if case .accepted(let submitted) = result, submitted.answer.applied { applied += 1 }
+                            }
+                        }
+                        return applied
+                    }
+                }
+                var total = 0
+                for try await count in group { total += count }
+                return total
+            }
+            await stop.set()
+            var (seen, offset) = try await reading
+            while true {
+                let page = try await app.services.feed.page(tenant: sundsvall, after: offset, limit: 50)
+                if page.changes.isEmpty { break }
+                seen += page.changes
+                offset = page.next
+            }
+            #expect(applied > 0)
+            #expect(seen.count == applied, "every applied change exactly once")
+            #expect(Set(seen.map(\.position)).count == seen.count)
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.position < $1.position })
+            let history = try await app.store.withTransaction(tenant: sundsvall) { tx in
+                try await tx.events(externalCaseId: nil, from: nil, to: nil, limit: 10_000)
+            }
+            #expect(history.count == 320 && history.filter(\.event.applied).count == applied)
+        }
+    }
+
     @Test("a slower writer holding a lower position is not skipped: the reader waits for it")
     func slowWriterNotSkipped() async throws {
         try await TestBackend.withBackend { app in
@@ -90,7 +155,9 @@ struct ChangeFeedTests {
                         INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
                         VALUES ('sundsvall', gen_random_uuid(), 'SLOW', 'Inskickat', 'Mottagningskvittens', 'event', 1)
                         """)
-                    _ = try await app.services.events.record(try Self.event("FAST", "ANM"), tenant: sundsvall, correlationId: "t")
+                    _ = try await app.services.events.record(
+                        try Self.event("FAST", "ANM"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall,
+                        correlationId: "t")
                     let reader = Task { try await app.services.feed.page(tenant: sundsvall, after: .start, limit: 10) }
                     try await Task.sleep(for: .milliseconds(300))
                     try await slow.run("COMMIT")
@@ -113,8 +180,10 @@ struct ChangeFeedTests {
     @Test("entries older than the tenant's retention window are not served; an old offset continues from the window's start")
     func retention() async throws {
         try await TestBackend.withBackend { app in
-            _ = try await app.services.events.record(try Self.event("OLD", "ANM"), tenant: sundsvall, correlationId: "t")
-            _ = try await app.services.events.record(try Self.event("NEW", "ANM"), tenant: sundsvall, correlationId: "t")
+            _ = try await app.services.events.record(
+                try Self.event("OLD", "ANM"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall, correlationId: "t")
+            _ = try await app.services.events.record(
+                try Self.event("NEW", "ANM"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall, correlationId: "t")
             // Age the first entry beyond the 90-day window (the owner may; the service may not).
             try await TestDatabase.asOwner(app.settings) { client in
                 try await client.query("ALTER TABLE feed_entries DISABLE TRIGGER feed_entries_immutable")
@@ -130,9 +199,12 @@ struct ChangeFeedTests {
     func rulesEntries() async throws {
         try await TestBackend.withBackend { app in
             for n in 0..<3 {
-                _ = try await app.services.events.record(try Self.event("R\(n)", "KOMPTEK"), tenant: sundsvall, correlationId: "t")
+                _ = try await app.services.events.record(
+                    try Self.event("R\(n)", "KOMPTEK"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall,
+                    correlationId: "t")
             }
-            _ = try await app.services.events.record(try Self.event("U", "UAB"), tenant: sundsvall, correlationId: "t")
+            _ = try await app.services.events.record(
+                try Self.event("U", "UAB"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall, correlationId: "t")
             let before = try await app.services.feed.page(tenant: sundsvall, after: .start, limit: 100)
             var document = try TestDatabase.document("sundsvall")
             document.sources["BYGGR"]!.codes["KOMPTEK"] = "Under behandling"

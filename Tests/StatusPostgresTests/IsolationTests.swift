@@ -19,7 +19,9 @@ struct IsolationTests {
                         "externalCaseId": .string("CASE-\(tenant)"),
                         "caseType": .string("Test"), "status": .string(code), "occurredAt": .string("2024-04-23T12:47:17+02:00"),
                     ]))
-                _ = try await app.services.events.record(submission, tenant: TenantID(tenant)!, correlationId: "test")
+                _ = try await app.services.events.record(
+                    submission, snapshot: try app.services.registry.serving(TenantID(tenant)!), tenant: TenantID(tenant)!,
+                    correlationId: "test")
             }
             let seen = try await TestDatabase.asService(app.settings) { client in
                 try await client.withConnection { connection in
@@ -108,7 +110,9 @@ struct IsolationTests {
                     "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string("IMMUTABLE"),
                     "caseType": .string("Test"), "status": .string("ANM"), "occurredAt": .string("2024-04-23T12:47:17+02:00"),
                 ]))
-            _ = try await app.services.events.record(submission, tenant: TenantID("sundsvall")!, correlationId: "test")
+            _ = try await app.services.events.record(
+                submission, snapshot: try app.services.registry.serving(TenantID("sundsvall")!), tenant: TenantID("sundsvall")!,
+                correlationId: "test")
         }
         try await TestDatabase.asOwner(settings) { client in
             await #expect(throws: PSQLError.self) { try await client.query("UPDATE rule_releases SET comment = 'rewritten'") }

@@ -35,9 +35,18 @@ public struct CaseChange: Sendable {
     }
 }
 
-/// A message a face hands to the ledger: its change, and what the face writes and answers once
+/// An answer the ledger stores for a message id and gives back unchanged on a retry.
+public protocol LedgerAnswer: Sendable {
+    /// The answer as stored.
+    var jsonValue: JSONValue { get }
+    /// An answer read back from storage; `nil` when it does not have this shape.
+    init?(json: JSONValue)
+}
+
+/// A message a face hands to the ledger: its change, and what the face answers and keeps once
 /// the change is applied (in the same transaction).
 public protocol LedgerMessage: Sendable {
+    associatedtype Answer: LedgerAnswer
     /// The kind of message: scopes idempotency and dead letters.
     var scope: String { get }
     /// The id that makes retries idempotent, if the message has one.
@@ -46,181 +55,195 @@ public protocol LedgerMessage: Sendable {
     var payload: JSONValue { get }
     /// The change to apply, worked out inside the transaction (a message may name its case indirectly).
     func change(in transaction: any TenantTransaction) async throws -> CaseChange
-    /// Face-specific writes and the answer to store for the message id.
-    func respond(to applied: AppliedChange, in transaction: any TenantTransaction) async throws -> JSONValue
+    /// The answer to an applied change.
+    func answer(to applied: AppliedChange) -> Answer
+    /// What the face keeps besides the case, written after the change in the same transaction.
+    func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws
 }
 
-/// What applying a change did.
-public struct AppliedChange: Sendable {
-    /// The case after the change.
-    public var caseRecord: CaseRecord
-    /// The event recorded.
-    public var event: CaseEvent
-    /// Whether the case was created by this change.
-    public var created: Bool
+/// A message that names its case itself and keeps nothing besides it: the ledger applies it in
+/// one round trip, and many of them in a backfill.
+public protocol DirectLedgerMessage: LedgerMessage {
+    /// The change.
+    var change: CaseChange { get }
 }
 
-/// The answer to a message: stored the first time, replayed unchanged on a retry.
-public struct LedgerAnswer: Sendable {
-    public var response: JSONValue
-    /// True when this is a retry answered from the stored response.
+extension LedgerMessage {
+    /// Nothing besides the case.
+    public func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws {}
+}
+
+extension DirectLedgerMessage {
+    /// The change the message carries.
+    public func change(in transaction: any TenantTransaction) async throws -> CaseChange { change }
+}
+
+/// The answer to a message: `replayed` when a retry was answered with what was stored the first time.
+public struct Submitted<Answer: LedgerAnswer>: Sendable {
+    public var answer: Answer
     public var replayed: Bool
+
+    /// An answer.
+    public init(answer: Answer, replayed: Bool) {
+        self.answer = answer
+        self.replayed = replayed
+    }
 }
 
 /// Applies case changes: the one place where idempotency, mapping, transition rules, the case
-/// projection, the event history and the feed meet, all in one transaction.
+/// projection, the event history, the feed and dead letters meet. Each message is decided in
+/// memory (`CaseChange.decide`) against the case as last seen, and storage writes the decision
+/// in one transaction only if the case is still as it was seen; otherwise the ledger decides again.
 public struct CaseLedger: Sendable {
     let store: any StatusStore
-    let registry: RulesRegistry
     let logger: Logger
+    /// The cases this process last wrote, so the next change of one is usually one round trip.
+    let seen: SeenCases
 
     /// A ledger.
-    public init(store: any StatusStore, registry: RulesRegistry, logger: Logger) {
+    public init(store: any StatusStore, logger: Logger, seenCapacity: Int = 100_000) {
         self.store = store
-        self.registry = registry
         self.logger = logger
+        self.seen = SeenCases(capacity: seenCapacity)
     }
 
-    /// Outcome of applying a message inside a transaction.
-    public enum Outcome: Sendable {
-        case answered(LedgerAnswer)
-        case rejected(Rejection)
+    /// How often a message is decided again when concurrent writers keep changing its case.
+    static let maximumAttempts = 8
+
+    /// Submits a message that names its case: one round trip when the case is as this process last
+    /// saw it (or new). A rules violation parks the message and throws `.rejected`.
+    public func submit<M: DirectLedgerMessage>(
+        _ message: M, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
+    ) async throws -> Submitted<M.Answer> {
+        let change = message.change
+        let origin = MessageOrigin(messageId: message.messageId, payload: message.payload, correlationId: correlationId)
+        var existing = seen.record(tenant, change.externalCaseId)
+        for _ in 0..<Self.maximumAttempts {
+            let decision = try change.decide(on: existing, snapshot: snapshot, origin: origin)
+            let write = Self.write(message, decision, ordinal: 0, origin: origin, externalCaseId: change.externalCaseId, seen: existing)
+            let report: LedgerWriteReport
+            do {
+                report = try await store.record([write], tenant: tenant)
+            } catch StoreError.conflict {
+                // A concurrent writer created the case or accepted the same message first: the
+                // next attempt learns which from what storage reports.
+                continue
+            }
+            if let replay = report.replayed[0] { return try Self.replayed(replay, of: message) }
+            if let current = report.stale[change.externalCaseId] {
+                existing = current
+                continue
+            }
+            switch decision {
+            case .applied(let applied):
+                seen.store(Self.afterWrite(applied, seen: existing), tenant)
+                return Submitted(answer: message.answer(to: applied), replayed: false)
+            case .rejected(let rejection):
+                throw parked(rejection, deadLetterId: report.parked[0] ?? write.deadLetterId, message: message, tenant: tenant)
+            }
+        }
+        throw StatusError.unavailable("the case kept changing while this message was applied; try again")
     }
 
-    /// Submits a message: applies it, or parks it as a dead letter and throws `.rejected`.
-    public func submit(_ message: some LedgerMessage, tenant: TenantID, correlationId: String) async throws -> LedgerAnswer {
-        let snapshot = try currentSnapshot(tenant)
+    /// Submits a message whose case is found inside the transaction, or that keeps more than the
+    /// case: the change, the face's details and the answer commit together.
+    public func submit<M: LedgerMessage>(
+        _ message: M, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
+    ) async throws -> Submitted<M.Answer> {
         let outcome = try await retryingConflicts {
             try await store.withTransaction(tenant: tenant) { tx in
-                try await apply(message, snapshot: snapshot, in: tx, correlationId: correlationId)
+                try await apply(message, snapshot: snapshot, in: tx, correlationId: correlationId, parkingRejections: true)
             }
         }
         switch outcome {
-        case .answered(let answer):
-            return answer
-        case .rejected(let rejection):
-            let id = try await retryingConflicts {
-                try await store.withTransaction(tenant: tenant) { tx in
-                    try await tx.park(
-                        DeadLetterDraft(
-                            scope: message.scope, messageId: message.messageId, rejection: rejection, payload: message.payload,
-                            correlationId: correlationId
-                        )
-                    )
-                }
-            }
-            logger.info(
-                "message parked as dead letter \(rejection.detail)",
-                metadata: [
-                    "tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(id)", "scope": "\(message.scope)",
-                ]
-            )
-            throw StatusError.rejected(rejection, deadLetterId: id.uuidString.lowercased())
+        case .answered(let submitted): return submitted
+        case .rejected(let rejection, let deadLetterId):
+            throw parked(rejection, deadLetterId: deadLetterId ?? UUID(), message: message, tenant: tenant)
         }
     }
 
-    /// The snapshot serving `tenant`; a tenant whose rules are not loaded cannot accept messages.
-    func currentSnapshot(_ tenant: TenantID) throws -> RuleSnapshot {
-        guard let snapshot = registry.snapshot(for: tenant) else {
-            throw StatusError.unavailable("the rules of this tenant are not loaded")
-        }
-        return snapshot
+    /// What applying a message inside a transaction did.
+    public enum Outcome<Answer: LedgerAnswer>: Sendable {
+        case answered(Submitted<Answer>)
+        /// The rules refused it; `deadLetterId` when it was parked.
+        case rejected(Rejection, deadLetterId: UUID?)
     }
 
-    /// Applies `message` in `tx`: the idempotency check, the mapping, the transition check, and all writes.
-    public func apply(
-        _ message: some LedgerMessage, snapshot: RuleSnapshot, in tx: any TenantTransaction, correlationId: String
-    ) async throws -> Outcome {
+    /// Applies `message` in `tx`: the idempotency check, the case locked, the decision, and every
+    /// write. A rejected message is parked in the same transaction when `parkingRejections`.
+    public func apply<M: LedgerMessage>(
+        _ message: M, snapshot: RuleSnapshot, in tx: any TenantTransaction, correlationId: String, parkingRejections: Bool
+    ) async throws -> Outcome<M.Answer> {
         if let messageId = message.messageId, let stored = try await tx.storedResponse(scope: message.scope, messageId: messageId) {
-            guard stored.request == message.payload else { throw StatusError.duplicateMessageConflict(messageId: messageId) }
-            return .answered(LedgerAnswer(response: stored.response, replayed: true))
+            let replay = LedgerWriteReport.Replay(requestMatches: stored.request == message.payload, answer: stored.response)
+            return .answered(try Self.replayed(replay, of: message))
         }
-
         let change = try await message.change(in: tx)
         let existing = try await tx.lockCase(externalCaseId: change.externalCaseId)
-        if change.requiresExistingCase && existing == nil {
-            throw StatusError.notFound("no case '\(change.externalCaseId)'")
+        let origin = MessageOrigin(messageId: message.messageId, payload: message.payload, correlationId: correlationId)
+        let decision = try change.decide(on: existing, snapshot: snapshot, origin: origin)
+        if case .rejected(let rejection) = decision, !parkingRejections { return .rejected(rejection, deadLetterId: nil) }
+        let write = Self.write(message, decision, ordinal: 0, origin: origin, externalCaseId: change.externalCaseId, seen: existing)
+        let report = try await tx.write([write])
+        // The case is locked and the message id was not stored: only a concurrent first write of
+        // the same message id can get here, and the retry answers it.
+        guard report.written else { throw StoreError.conflict("the message was accepted concurrently") }
+        switch decision {
+        case .applied(let applied):
+            try await message.recordDetails(of: applied, in: tx)
+            return .answered(Submitted(answer: message.answer(to: applied), replayed: false))
+        case .rejected(let rejection):
+            return .rejected(rejection, deadLetterId: report.parked[0] ?? write.deadLetterId)
         }
-        guard let rawStatus = change.rawStatus ?? existing?.rawStatus else {
-            throw StatusError.invalid("/", "the message sets no status for a case that has none")
-        }
+    }
 
-        let target: PortalStatus
-        switch snapshot.map(source: change.sourceSystem, code: rawStatus) {
-        case .unknownSource:
-            return .rejected(Rejection(code: .unknownSourceSystem, detail: "the rules have no source system '\(change.sourceSystem)'"))
-        case .unmapped:
-            return .rejected(
-                Rejection(
-                    code: .unmappedStatus, detail: "source system '\(change.sourceSystem)' has no mapping for code '\(rawStatus)'"))
-        case .mapped(let status, _):
-            target = status
+    /// The write of a decision made on the case as `seen`.
+    static func write<M: LedgerMessage>(
+        _ message: M, _ decision: CaseDecision, ordinal: Int, origin: MessageOrigin, externalCaseId: String?, seen: CaseRecord?
+    ) -> LedgerWrite {
+        let effect: LedgerWrite.Effect
+        switch decision {
+        case .applied(let applied): effect = .apply(applied, answer: message.answer(to: applied).jsonValue)
+        case .rejected(let rejection): effect = .park(deadLetterId: UUID(), code: rejection.code.rawValue, detail: rejection.detail)
         }
+        return LedgerWrite(
+            ordinal: ordinal, scope: message.scope, origin: origin, externalCaseId: externalCaseId, expectedRevision: seen?.revision,
+            effect: effect)
+    }
 
-        let now = Date()
-        // An event older than the case's last applied one is history, not news.
-        let applied = existing.map { change.occurredAt >= $0.lastStatusChange } ?? true
-        let isDelete = change.changeType == .delete
-        if applied, !isDelete, let existing, existing.withdrawnAt == nil {
-            let from = existing.displayed(by: snapshot).portalStatus
-            if !snapshot.isTransitionAllowed(from: from, to: target) {
-                return .rejected(
-                    Rejection(
-                        code: .illegalTransition,
-                        detail:
-                            "the rules do not allow case '\(change.externalCaseId)' to move from '\(from?.name ?? existing.status)' to '\(target.name)'"
-                    ))
-            }
+    /// The answer stored for a message id accepted before, when this is the same message again.
+    static func replayed<M: LedgerMessage>(_ replay: LedgerWriteReport.Replay, of message: M) throws(StatusError) -> Submitted<M.Answer> {
+        guard replay.requestMatches else { throw StatusError.duplicateMessageConflict(messageId: message.messageId ?? "") }
+        guard let answer = M.Answer(json: replay.answer) else {
+            throw StatusError.unavailable("the answer stored for message \(message.messageId ?? "") could not be read")
         }
+        return Submitted(answer: answer, replayed: true)
+    }
 
-        var record: CaseRecord
-        let created = existing == nil
-        if var current = existing {
-            if applied {
-                current.sourceSystem = change.sourceSystem
-                current.rawStatus = rawStatus
-                current.status = target.name
-                current.category = target.category
-                current.ruleVersion = snapshot.version
-                current.lastStatusChange = change.occurredAt
-                if let flow = change.flowInstanceId { current.flowInstanceId = flow }
-                if let type = change.caseType { current.caseType = type }
-                if let organisation = change.organisationNumber { current.organisationNumber = organisation }
-                // A Delete withdraws the case; a later Create or Update brings it back.
-                current.withdrawnAt = isDelete ? now : nil
-                try await tx.updateCase(current)
-            }
-            record = current
-        } else {
-            record = CaseRecord(
-                caseId: UUID(), externalCaseId: change.externalCaseId, flowInstanceId: change.flowInstanceId,
-                caseType: change.caseType ?? "", organisationNumber: change.organisationNumber, sourceSystem: change.sourceSystem,
-                rawStatus: rawStatus, status: target.name, category: target.category, ruleVersion: snapshot.version,
-                lastStatusChange: change.occurredAt, createdAt: now, withdrawnAt: isDelete ? now : nil
-            )
-            try await tx.insertCase(record)
-        }
+    /// The case as storage holds it after `applied` was written on the case as `seen`.
+    static func afterWrite(_ applied: AppliedChange, seen: CaseRecord?) -> CaseRecord {
+        var record = applied.caseRecord
+        if let seen { record.revision = applied.event.applied ? seen.revision + 1 : seen.revision }
+        return record
+    }
 
-        let event = CaseEvent(
-            eventId: UUID(), caseId: record.caseId, messageId: message.messageId, changeType: change.changeType,
-            sourceSystem: change.sourceSystem, rawStatus: rawStatus, status: target.name, category: target.category,
-            ruleVersion: snapshot.version, applied: applied, occurredAt: change.occurredAt, recordedAt: now,
-            correlationId: correlationId, payload: message.payload
-        )
-        try await tx.appendEvent(event)
-        if applied {
-            try await tx.appendFeed(
-                FeedChange(
-                    caseId: record.caseId, externalCaseId: record.externalCaseId, status: isDelete ? nil : target.name,
-                    category: isDelete ? nil : target.category, reason: isDelete ? .delete : .event, ruleVersion: snapshot.version
-                ))
-        }
-        let appliedChange = AppliedChange(caseRecord: record, event: event, created: created)
-        let response = try await message.respond(to: appliedChange, in: tx)
-        if let messageId = message.messageId {
-            try await tx.storeResponse(scope: message.scope, messageId: messageId, request: message.payload, response: response)
-        }
-        return .answered(LedgerAnswer(response: response, replayed: false))
+    /// Logs a parked message and returns the error its sender gets.
+    func parked(_ rejection: Rejection, deadLetterId: UUID, message: some LedgerMessage, tenant: TenantID) -> StatusError {
+        logger.info(
+            "message parked as dead letter",
+            metadata: [
+                "tenant": "\(tenant)", "code": "\(rejection.code.rawValue)", "deadLetterId": "\(deadLetterId)", "scope": "\(message.scope)",
+                "detail": "\(rejection.detail)",
+            ])
+        return StatusError.rejected(rejection, deadLetterId: deadLetterId.uuidString.lowercased())
+    }
+}
+
+extension LedgerWrite {
+    /// The dead letter id a park proposes (storage may keep an earlier pending one instead).
+    var deadLetterId: UUID {
+        if case .park(let id, _, _) = effect { return id }
+        return UUID()
     }
 }
 
@@ -232,7 +255,7 @@ func retryingConflicts<T: Sendable>(_ operation: () async throws -> T) async thr
         do {
             return try await operation()
         } catch let error as StoreError {
-            guard case .conflict = error, attempt < 4 else { throw error }
+            guard case .conflict = error, attempt < CaseLedger.maximumAttempts else { throw error }
             attempt += 1
         }
     }

@@ -23,12 +23,14 @@ public struct CaseRecord: Sendable, Equatable {
     public var createdAt: Date
     /// Set when a `Delete` withdrew the case; it then answers 404 and keeps its history.
     public var withdrawnAt: Date?
+    /// Bumped by every write of the case: the ledger's decisions are written only on the revision they were made on.
+    public var revision: Int64
 
     /// A record.
     public init(
         caseId: UUID, externalCaseId: String, flowInstanceId: String?, caseType: String, organisationNumber: String?,
         sourceSystem: String, rawStatus: String, status: String, category: String, ruleVersion: Int,
-        lastStatusChange: Date, createdAt: Date, withdrawnAt: Date?
+        lastStatusChange: Date, createdAt: Date, withdrawnAt: Date?, revision: Int64 = 0
     ) {
         self.caseId = caseId
         self.externalCaseId = externalCaseId
@@ -43,6 +45,7 @@ public struct CaseRecord: Sendable, Equatable {
         self.lastStatusChange = lastStatusChange
         self.createdAt = createdAt
         self.withdrawnAt = withdrawnAt
+        self.revision = revision
     }
 
     /// What the case shows under `snapshot`: its raw code mapped by the active rules, so a

@@ -45,21 +45,3 @@ public struct DeadLetter: Sendable, Equatable {
         self.replayResult = replayResult
     }
 }
-
-/// A message to park.
-public struct DeadLetterDraft: Sendable {
-    public var scope: String
-    public var messageId: String?
-    public var rejection: Rejection
-    public var payload: JSONValue
-    public var correlationId: String
-
-    /// A draft.
-    public init(scope: String, messageId: String?, rejection: Rejection, payload: JSONValue, correlationId: String) {
-        self.scope = scope
-        self.messageId = messageId
-        self.rejection = rejection
-        self.payload = payload
-        self.correlationId = correlationId
-    }
-}

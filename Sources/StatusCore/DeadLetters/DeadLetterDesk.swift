@@ -24,11 +24,18 @@ public struct EventDeadLetterDecoder: DeadLetterDecoder {
     }
 }
 
+/// Whether a replayed message was applied.
+public enum ReplayOutcome: String, Sendable, Equatable {
+    /// The message is now applied (or was already).
+    case accepted
+    /// Still parked; the result's code and detail say why.
+    case rejected
+}
+
 /// What a replay did.
 public struct ReplayResult: Sendable, Equatable {
     public var deadLetterId: String
-    /// `accepted` (the message is now applied) or `rejected` (still parked; see code and detail).
-    public var outcome: String
+    public var outcome: ReplayOutcome
     public var code: String?
     public var detail: String?
     /// The answer the message now has, when accepted.
@@ -36,7 +43,7 @@ public struct ReplayResult: Sendable, Equatable {
 
     /// The result as stored with the dead letter.
     public var jsonValue: JSONValue {
-        var members: [String: JSONValue] = ["outcome": .string(outcome), "at": .string(RFC3339.format(Date()))]
+        var members: [String: JSONValue] = ["outcome": .string(outcome.rawValue), "at": .string(RFC3339.format(Date()))]
         if let code { members["code"] = .string(code) }
         if let detail { members["detail"] = .string(detail) }
         if let response { members["response"] = response }
@@ -64,18 +71,17 @@ public struct DeadLetterDesk: Sendable {
         try await store.withTransaction(tenant: tenant) { tx in try await tx.deadLetters(state: state, limit: limit) }
     }
 
-    /// Replays one dead letter. The replay and the dead letter's new state commit together, so a
-    /// message is never applied twice nor lost between the two.
-    public func replay(id: UUID, tenant: TenantID) async throws -> ReplayResult {
-        let snapshot = try ledger.currentSnapshot(tenant)
-        return try await retryingConflicts {
+    /// Replays one dead letter under `snapshot`. The replay and the dead letter's new state commit
+    /// together, so a message is never applied twice nor lost between the two.
+    public func replay(id: UUID, tenant: TenantID, snapshot: RuleSnapshot) async throws -> ReplayResult {
+        try await retryingConflicts {
             try await store.withTransaction(tenant: tenant) { tx in
                 guard let letter = try await tx.lockDeadLetter(id: id) else {
                     throw StatusError.notFound("no dead letter \(id.uuidString.lowercased())")
                 }
                 let idText = id.uuidString.lowercased()
                 guard letter.state == .pending else {
-                    return ReplayResult(deadLetterId: idText, outcome: "accepted", code: nil, detail: "already replayed", response: nil)
+                    return ReplayResult(deadLetterId: idText, outcome: .accepted, code: nil, detail: "already replayed", response: nil)
                 }
                 guard let decoder = decoders[letter.scope] else {
                     throw StatusError.unavailable("dead letters of kind '\(letter.scope)' cannot be replayed by this server")
@@ -83,49 +89,47 @@ public struct DeadLetterDesk: Sendable {
                 let result: ReplayResult
                 do {
                     let message = try decoder.message(from: letter.payload)
-                    switch try await ledger.apply(message, snapshot: snapshot, in: tx, correlationId: letter.correlationId) {
-                    case .answered(let answer):
-                        result = ReplayResult(deadLetterId: idText, outcome: "accepted", code: nil, detail: nil, response: answer.response)
-                    case .rejected(let rejection):
-                        result = ReplayResult(
-                            deadLetterId: idText, outcome: "rejected", code: rejection.code.rawValue, detail: rejection.detail,
-                            response: nil)
-                    }
+                    result = try await replay(
+                        message, deadLetterId: idText, snapshot: snapshot, in: tx, correlationId: letter.correlationId)
                 } catch let error as StatusError {
                     // A message that can no longer be applied at all (its id reused for another body,
                     // its case gone) stays parked with the reason.
-                    let (code, detail) = Self.describe(error)
-                    result = ReplayResult(deadLetterId: idText, outcome: "rejected", code: code, detail: detail, response: nil)
+                    result = ReplayResult(deadLetterId: idText, outcome: .rejected, code: error.code, detail: error.detail, response: nil)
                 }
                 try await tx.recordReplay(
-                    id: id, replayed: result.outcome == "accepted", code: result.code, detail: result.detail, result: result.jsonValue)
+                    id: id, replayed: result.outcome == .accepted, code: result.code, detail: result.detail, result: result.jsonValue)
                 return result
             }
         }
     }
 
+    /// Applies a parked message again; a rejection leaves it parked (no second dead letter).
+    private func replay<M: LedgerMessage>(
+        _ message: M, deadLetterId: String, snapshot: RuleSnapshot, in tx: any TenantTransaction, correlationId: String
+    ) async throws -> ReplayResult {
+        switch try await ledger.apply(message, snapshot: snapshot, in: tx, correlationId: correlationId, parkingRejections: false) {
+        case .answered(let submitted):
+            return ReplayResult(
+                deadLetterId: deadLetterId, outcome: .accepted, code: nil, detail: nil, response: submitted.answer.jsonValue)
+        case .rejected(let rejection, _):
+            return ReplayResult(
+                deadLetterId: deadLetterId, outcome: .rejected, code: rejection.code.rawValue, detail: rejection.detail, response: nil)
+        }
+    }
+
     /// Replays every pending dead letter, oldest first, each in its own transaction.
-    public func replayAll(tenant: TenantID, limit: Int = 10_000) async throws -> [ReplayResult] {
+    public func replayAll(tenant: TenantID, snapshot: RuleSnapshot, limit: Int = 10_000) async throws -> [ReplayResult] {
         let pending = try await list(tenant: tenant, state: .pending, limit: limit)
         var results: [ReplayResult] = []
         for letter in pending {
-            results.append(try await replay(id: letter.id, tenant: tenant))
+            results.append(try await replay(id: letter.id, tenant: tenant, snapshot: snapshot))
         }
         logger.info(
             "dead letters replayed",
             metadata: [
                 "tenant": "\(tenant)", "replayed": "\(results.count)",
-                "accepted": "\(results.filter { $0.outcome == "accepted" }.count)",
+                "accepted": "\(results.filter { $0.outcome == .accepted }.count)",
             ])
         return results
-    }
-
-    static func describe(_ error: StatusError) -> (String, String) {
-        switch error {
-        case .duplicateMessageConflict(let id): ("DUPLICATE_MESSAGE_CONFLICT", "message id \(id) was accepted with another body")
-        case .notFound(let detail): ("NOT_FOUND", detail)
-        case .validationFailed(let errors): ("VALIDATION_FAILED", errors.map { "\($0.pointer): \($0.message)" }.joined(separator: "; "))
-        default: ("REJECTED", "\(error)")
-        }
     }
 }

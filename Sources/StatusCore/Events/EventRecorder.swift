@@ -1,8 +1,9 @@
 import Foundation
+import Logging
 import StatusRules
 
 /// A Swedish-style event as a ledger message: its receipt is the stored answer.
-public struct EventMessage: LedgerMessage {
+public struct EventMessage: DirectLedgerMessage {
     /// The idempotency and dead-letter scope of events.
     public static let scope = "events"
 
@@ -19,7 +20,7 @@ public struct EventMessage: LedgerMessage {
     public var payload: JSONValue { submission.payload }
 
     /// The case change the event describes.
-    public func change(in transaction: any TenantTransaction) async throws -> CaseChange {
+    public var change: CaseChange {
         CaseChange(
             sourceSystem: submission.sourceSystem,
             externalCaseId: submission.externalCaseId, flowInstanceId: submission.flowInstanceId, caseType: submission.caseType,
@@ -29,34 +30,33 @@ public struct EventMessage: LedgerMessage {
     }
 
     /// The receipt.
-    public func respond(to applied: AppliedChange, in transaction: any TenantTransaction) async throws -> JSONValue {
+    public func answer(to applied: AppliedChange) -> EventReceipt {
         EventReceipt(
             messageId: submission.messageId, caseId: applied.caseRecord.caseId.uuidString.lowercased(),
             externalCaseId: applied.caseRecord.externalCaseId, rawStatus: applied.event.rawStatus, status: applied.event.status,
             category: applied.event.category, ruleVersion: applied.event.ruleVersion, applied: applied.event.applied,
             recordedAt: RFC3339.format(applied.event.recordedAt)
-        ).jsonValue
+        )
     }
 }
 
-/// Records events from case-management systems (`POST /api/v1/events`).
+/// Records events from case-management systems: one at a time (`POST /api/v1/events`) or many
+/// (`POST /api/v1/events:batch`, `statusbro events import`).
 public struct EventRecorder: Sendable {
     let ledger: CaseLedger
+    let logger: Logger
 
     /// A recorder writing through `ledger`.
-    public init(ledger: CaseLedger) {
+    public init(ledger: CaseLedger, logger: Logger) {
         self.ledger = ledger
+        self.logger = logger
     }
 
-    /// Records an event; a retry of an accepted one answers with the first receipt (`replayed`).
-    /// A rules violation parks the event and throws `StatusError.rejected`.
-    public func record(_ submission: EventSubmission, tenant: TenantID, correlationId: String) async throws -> (
-        receipt: EventReceipt, replayed: Bool
-    ) {
-        let answer = try await ledger.submit(EventMessage(submission), tenant: tenant, correlationId: correlationId)
-        guard let receipt = EventReceipt(json: answer.response) else {
-            throw StatusError.unavailable("a stored receipt could not be read")
-        }
-        return (receipt, answer.replayed)
+    /// Records an event under `snapshot`; a retry of an accepted one answers with the first receipt
+    /// (`replayed`). A rules violation parks the event and throws `StatusError.rejected`.
+    public func record(
+        _ submission: EventSubmission, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
+    ) async throws -> Submitted<EventReceipt> {
+        try await ledger.submit(EventMessage(submission), snapshot: snapshot, tenant: tenant, correlationId: correlationId)
     }
 }

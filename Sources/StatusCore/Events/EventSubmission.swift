@@ -59,7 +59,7 @@ public struct EventSubmission: Sendable, Equatable {
 }
 
 /// The answer to an accepted event; stored, and replayed unchanged on a retry.
-public struct EventReceipt: Sendable, Equatable, Codable {
+public struct EventReceipt: LedgerAnswer, Equatable, Codable {
     public var messageId: String
     public var caseId: String
     public var externalCaseId: String

@@ -1,17 +1,61 @@
 import Foundation
 import StatusRules
 
+/// What a receipt is answered with: the reference it can be read back by (the face makes the link).
+public struct KvitteringAnswer: LedgerAnswer, Equatable {
+    public var innsendingReferanse: String
+
+    /// An answer.
+    public init(innsendingReferanse: String) {
+        self.innsendingReferanse = innsendingReferanse
+    }
+
+    public var jsonValue: JSONValue { .object(["innsendingReferanse": .string(innsendingReferanse)]) }
+
+    public init?(json: JSONValue) {
+        guard let reference = json["innsendingReferanse"]?.stringValue else { return nil }
+        self.init(innsendingReferanse: reference)
+    }
+}
+
+/// What an update is answered with.
+public struct OppdateringAnswer: LedgerAnswer, Equatable {
+    public var oppdateringId: String
+    public var status: String
+    public var category: String
+    public var ruleVersion: Int
+
+    /// An answer.
+    public init(oppdateringId: String, status: String, category: String, ruleVersion: Int) {
+        self.oppdateringId = oppdateringId
+        self.status = status
+        self.category = category
+        self.ruleVersion = ruleVersion
+    }
+
+    public var jsonValue: JSONValue {
+        .object([
+            "oppdateringId": .string(oppdateringId), "status": .string(status), "category": .string(category),
+            "ruleVersion": .number(Double(ruleVersion)),
+        ])
+    }
+
+    public init?(json: JSONValue) {
+        guard let id = json["oppdateringId"]?.stringValue, let status = json["status"]?.stringValue,
+            let category = json["category"]?.stringValue, case .number(let version)? = json["ruleVersion"]
+        else { return nil }
+        self.init(oppdateringId: id, status: status, category: category, ruleVersion: Int(version))
+    }
+}
+
 /// A receipt as a ledger message: it creates the case, named by its innsendingReferanse, and is
 /// write-once (the reference is its idempotency key).
 public struct KvitteringMessage: LedgerMessage {
     public let kvittering: Kvittering
-    /// Where the receipt can be read back; stored with the answer.
-    public let receiptURL: String
 
     /// A message for a validated receipt.
-    public init(_ kvittering: Kvittering, receiptURL: String) {
+    public init(_ kvittering: Kvittering) {
         self.kvittering = kvittering
-        self.receiptURL = receiptURL
     }
 
     public var scope: String { DIBK.receiptScope }
@@ -28,11 +72,14 @@ public struct KvitteringMessage: LedgerMessage {
             occurredAt: kvittering.registered ?? Date(), changeType: .create)
     }
 
-    public func respond(to applied: AppliedChange, in transaction: any TenantTransaction) async throws -> JSONValue {
+    public func answer(to applied: AppliedChange) -> KvitteringAnswer {
+        KvitteringAnswer(innsendingReferanse: kvittering.innsendingReferanse)
+    }
+
+    public func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws {
         let reference = kvittering.innsendingReferanse
         try await transaction.linkDIBK(references: [reference], to: applied.caseRecord.externalCaseId)
         try await transaction.setDIBKCaseNumber(externalCaseId: applied.caseRecord.externalCaseId, kvittering.saksnummer)
-        return .object(["kvitteringUrl": .string(receiptURL)])
     }
 }
 
@@ -67,22 +114,23 @@ public struct OppdateringMessage: LedgerMessage {
             changeType: .update, requiresExistingCase: true)
     }
 
-    public func respond(to applied: AppliedChange, in transaction: any TenantTransaction) async throws -> JSONValue {
+    public func answer(to applied: AppliedChange) -> OppdateringAnswer {
+        OppdateringAnswer(
+            oppdateringId: applied.event.eventId.uuidString.lowercased(), status: applied.event.status, category: applied.event.category,
+            ruleVersion: applied.event.ruleVersion)
+    }
+
+    public func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws {
         let owner = applied.caseRecord.externalCaseId
         try await transaction.linkDIBK(references: oppdatering.innsendingReferanse, to: owner)
         if applied.event.applied { try await transaction.setDIBKCaseNumber(externalCaseId: owner, oppdatering.saksnummer) }
         try await transaction.appendDIBKUpdate(
             externalCaseId: owner, oppdateringId: applied.event.eventId, oppdatertDato: oppdatering.oppdatertDato,
             payload: oppdatering.payload)
-        return .object([
-            "oppdateringId": .string(applied.event.eventId.uuidString.lowercased()), "status": .string(applied.event.status),
-            "category": .string(applied.event.category), "ruleVersion": .number(Double(applied.event.ruleVersion)),
-        ])
     }
 }
 
-/// Reads parked Norwegian receipts and updates for replay. A replayed receipt answers with a
-/// relative `kvitteringUrl` (there is no request to take the server's address from).
+/// Reads parked Norwegian receipts and updates for replay.
 public struct NorwegianDeadLetterDecoder: DeadLetterDecoder {
     public let scope: String
 
@@ -92,10 +140,7 @@ public struct NorwegianDeadLetterDecoder: DeadLetterDecoder {
     }
 
     public func message(from payload: JSONValue) throws -> any LedgerMessage {
-        if scope == DIBK.receiptScope {
-            let kvittering = try Kvittering(json: payload)
-            return KvitteringMessage(kvittering, receiptURL: NorwegianSubmissions.receiptPath(kvittering.innsendingReferanse))
-        }
+        if scope == DIBK.receiptScope { return KvitteringMessage(try Kvittering(json: payload)) }
         return OppdateringMessage(try Oppdatering(json: payload))
     }
 }
@@ -104,28 +149,20 @@ public struct NorwegianDeadLetterDecoder: DeadLetterDecoder {
 public struct NorwegianSubmissions: Sendable {
     let store: any StatusStore
     let ledger: CaseLedger
-    let registry: RulesRegistry
 
     /// The operations over `store`.
-    public init(store: any StatusStore, ledger: CaseLedger, registry: RulesRegistry) {
+    public init(store: any StatusStore, ledger: CaseLedger) {
         self.store = store
         self.ledger = ledger
-        self.registry = registry
-    }
-
-    /// The path where a receipt is read back.
-    public static func receiptPath(_ reference: String) -> String {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        return "/dibk/api/v1/kvittering?innsendingReferanse="
-            + (reference.addingPercentEncoding(withAllowedCharacters: allowed) ?? reference)
     }
 
     /// Records a receipt. The same receipt again answers as the first time (`replayed`); another
     /// body for the same innsendingReferanse is `alreadyExists`.
-    public func receive(_ kvittering: Kvittering, baseURL: String, tenant: TenantID, correlationId: String) async throws -> LedgerAnswer {
-        let message = KvitteringMessage(kvittering, receiptURL: baseURL + Self.receiptPath(kvittering.innsendingReferanse))
+    public func receive(
+        _ kvittering: Kvittering, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
+    ) async throws -> Submitted<KvitteringAnswer> {
         do {
-            return try await ledger.submit(message, tenant: tenant, correlationId: correlationId)
+            return try await ledger.submit(KvitteringMessage(kvittering), snapshot: snapshot, tenant: tenant, correlationId: correlationId)
         } catch StatusError.duplicateMessageConflict {
             throw StatusError.alreadyExists(
                 "a different receipt for innsendingReferanse \(kvittering.innsendingReferanse) was received before")
@@ -133,8 +170,10 @@ public struct NorwegianSubmissions: Sendable {
     }
 
     /// Records an update.
-    public func update(_ oppdatering: Oppdatering, tenant: TenantID, correlationId: String) async throws -> LedgerAnswer {
-        try await ledger.submit(OppdateringMessage(oppdatering), tenant: tenant, correlationId: correlationId)
+    public func update(
+        _ oppdatering: Oppdatering, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
+    ) async throws -> Submitted<OppdateringAnswer> {
+        try await ledger.submit(OppdateringMessage(oppdatering), snapshot: snapshot, tenant: tenant, correlationId: correlationId)
     }
 
     /// The receipt stored for a reference.
@@ -153,11 +192,8 @@ public struct NorwegianSubmissions: Sendable {
     }
 
     /// The submission's state, folded from its receipt and every update in order.
-    public func status(tenant: TenantID, _ lookup: Lookup) async throws -> NorwegianCaseFile {
-        guard let snapshot = registry.snapshot(for: tenant) else {
-            throw StatusError.unavailable("the rules of this tenant are not loaded")
-        }
-        return try await store.withTransaction(tenant: tenant) { tx in
+    public func status(tenant: TenantID, snapshot: RuleSnapshot, _ lookup: Lookup) async throws -> NorwegianCaseFile {
+        try await store.withTransaction(tenant: tenant) { tx in
             let owner: String?
             switch lookup {
             case .reference(let reference): owner = try await tx.dibkCase(reference: reference)

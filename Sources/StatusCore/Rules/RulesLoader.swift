@@ -60,26 +60,38 @@ public struct RulesLoader: Sendable {
     public func resync() async throws -> [TenantID: Outcome] {
         let stored = try await store.tenantVersions()
         let served = registry.status()
+        let pending = stored.filter { tenant, version in
+            guard version > 0 else { return false }
+            let status = served[tenant]
+            if let failure = status?.failure, failure.version == version { return false }
+            return (status?.servedVersion ?? 0) < version
+        }
         var outcomes: [TenantID: Outcome] = [:]
-        // A few at a time: a thousand tenants load in parallel without exhausting the pool.
-        try await withThrowingTaskGroup(of: (TenantID, Outcome).self) { group in
-            var pending = stored.filter { tenant, version in
-                guard version > 0 else { return false }
-                let status = served[tenant]
-                if let failure = status?.failure, failure.version == version { return false }
-                return (status?.servedVersion ?? 0) < version
-            }.map(\.key).makeIterator()
-            var running = 0
-            while let tenant = pending.next() {
-                group.addTask { (tenant, try await reload(tenant)) }
-                running += 1
-                if running >= 8, let (tenant, outcome) = try await group.next() {
-                    outcomes[tenant] = outcome
-                    running -= 1
+        if pending.count > Self.oneByOneLimit {
+            // Many at once (start-up): every active release in one round trip, compiled on every core.
+            let releases = try await store.activeReleases().filter { pending[$0.tenant] != nil }
+            for (tenant, outcome) in await install(releases) { outcomes[tenant] = outcome }
+            return outcomes
+        }
+        for tenant in pending.keys { outcomes[tenant] = try await reload(tenant) }
+        return outcomes
+    }
+
+    /// Above this many tenants to reload, one query for all is cheaper than one each.
+    static let oneByOneLimit = 4
+
+    /// Compiles and installs releases in parallel.
+    func install(_ releases: [RuleRelease]) async -> [(TenantID, Outcome)] {
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return await withTaskGroup(of: [(TenantID, Outcome)].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    stride(from: worker, to: releases.count, by: workers).map { (releases[$0].tenant, install(releases[$0])) }
                 }
             }
-            for try await (tenant, outcome) in group { outcomes[tenant] = outcome }
+            var outcomes: [(TenantID, Outcome)] = []
+            for await part in group { outcomes += part }
+            return outcomes
         }
-        return outcomes
     }
 }

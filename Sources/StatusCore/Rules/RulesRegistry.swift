@@ -34,6 +34,12 @@ public final class RulesRegistry: Sendable {
         state.withLock { $0.snapshots[tenant] }
     }
 
+    /// The snapshot serving `tenant`; a tenant whose rules are not loaded cannot be served.
+    public func serving(_ tenant: TenantID) throws(StatusError) -> RuleSnapshot {
+        guard let snapshot = snapshot(for: tenant) else { throw StatusError.unavailable("the rules of this tenant are not loaded") }
+        return snapshot
+    }
+
     /// Installs `snapshot` unless a newer one is already served; returns whether it was installed.
     @discardableResult
     public func install(_ snapshot: RuleSnapshot, for tenant: TenantID) -> Bool {

@@ -10,6 +10,10 @@ public protocol StatusStore: Sendable {
         tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
     ) async throws -> T
 
+    /// Writes the ledger's decisions in a transaction of their own, in one round trip, and commits
+    /// before it returns; nothing is written when the report is not empty (see `TenantTransaction.write`).
+    func record(_ writes: [LedgerWrite], tenant: TenantID) async throws -> LedgerWriteReport
+
     /// A case by external id, withdrawn or not, in one round trip (the hot read path).
     func caseRecord(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord?
 
@@ -21,6 +25,9 @@ public protocol StatusStore: Sendable {
 
     /// The active release of a tenant, or `nil` when it has none.
     func activeRelease(tenant: TenantID) async throws -> RuleRelease?
+
+    /// Every tenant's active release, in one round trip (start-up).
+    func activeReleases() async throws -> [RuleRelease]
 }
 
 /// The operations available inside a tenant's transaction.
@@ -31,20 +38,16 @@ public protocol TenantTransaction: Sendable {
 
     /// The request and response stored for a message id, if it was accepted before.
     func storedResponse(scope: String, messageId: String) async throws -> StoredResponse?
-    /// Stores what was answered for a message id. Throws `StoreError.conflict` if a concurrent
-    /// writer stored it first.
-    func storeResponse(scope: String, messageId: String, request: JSONValue, response: JSONValue) async throws
 
     // MARK: Cases and events
 
     /// The case with this external id, locked until the transaction ends.
     func lockCase(externalCaseId: String) async throws -> CaseRecord?
-    /// Inserts a new case; `StoreError.conflict` when a concurrent writer created it first.
-    func insertCase(_ record: CaseRecord) async throws
-    /// Updates a locked case.
-    func updateCase(_ record: CaseRecord) async throws
-    /// Appends an event to a case's history.
-    func appendEvent(_ event: CaseEvent) async throws
+    /// The cases with these external ids (those that exist), locked until the transaction ends.
+    func lockCases(externalCaseIds: [String]) async throws -> [String: CaseRecord]
+    /// Writes the ledger's decisions, unless a case is not at the revision a decision saw or a
+    /// message id was accepted meanwhile: then nothing is written and the report says which.
+    func write(_ writes: [LedgerWrite]) async throws -> LedgerWriteReport
     /// A case's events, oldest first.
     func events(caseId: UUID) async throws -> [CaseEvent]
     /// Recorded events between two instants, optionally of one case, oldest first.
@@ -54,8 +57,6 @@ public protocol TenantTransaction: Sendable {
 
     // MARK: Change feed
 
-    /// Appends an entry to the feed, ordered after every entry committed before it.
-    func appendFeed(_ change: FeedChange) async throws
     /// Appends one `rules` entry per case affected by the remaps.
     func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int
     /// A position below which every writer has finished: reading up to it never skips a change.
@@ -65,8 +66,6 @@ public protocol TenantTransaction: Sendable {
 
     // MARK: Dead letters
 
-    /// Parks a message; a retried message that is still pending finds its existing dead letter.
-    func park(_ draft: DeadLetterDraft) async throws -> UUID
     /// A dead letter, locked until the transaction ends.
     func lockDeadLetter(id: UUID) async throws -> DeadLetter?
     /// Dead letters in a state (`nil`: all), oldest first.

@@ -15,6 +15,8 @@ indirect enum JSONOut: Sendable {
     case object([(String, JSONOut)])
     /// A free-form value (payloads, documents), written with sorted keys.
     case value(JSONValue)
+    /// JSON text written elsewhere (a problem document inside a batch's results).
+    case raw(String)
 
     /// A string, or `null`.
     static func optional(_ value: String?) -> JSONOut { value.map(JSONOut.string) ?? .null }
@@ -46,6 +48,7 @@ indirect enum JSONOut: Sendable {
             }
             out += "}"
         case .value(let value): out += value.canonicalString
+        case .raw(let json): out += json
         }
     }
 

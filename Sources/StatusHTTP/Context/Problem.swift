@@ -19,52 +19,48 @@ struct Problem: Sendable {
     init(_ error: StatusError) {
         switch error {
         case .unauthenticated(let detail):
-            self.init(status: .unauthorized, code: "UNAUTHENTICATED", title: "Authentication required", detail: detail)
+            self.init(status: .unauthorized, code: error.code, title: "Authentication required", detail: detail)
         case .forbidden(let detail):
-            self.init(status: .forbidden, code: "FORBIDDEN", title: "Not allowed", detail: detail)
+            self.init(status: .forbidden, code: error.code, title: "Not allowed", detail: detail)
         case .notFound(let detail):
-            self.init(status: .notFound, code: "NOT_FOUND", title: "Not found", detail: detail)
+            self.init(status: .notFound, code: error.code, title: "Not found", detail: detail)
         case .validationFailed(let errors):
-            if !errors.isEmpty, errors.allSatisfy(\.isIdentityNumber) {
+            if error.code == "INVALID_IDENT" {
                 self.init(
-                    status: .badRequest, code: "INVALID_IDENT", title: "Invalid identity number",
+                    status: .badRequest, code: error.code, title: "Invalid identity number",
                     detail: "an organisation or identity number fails its format or check digit", errors: errors)
             } else {
                 self.init(
-                    status: .badRequest, code: "VALIDATION_FAILED", title: "Invalid request",
+                    status: .badRequest, code: error.code, title: "Invalid request",
                     detail: errors.count == 1 ? "\(errors[0].pointer): \(errors[0].message)" : "\(errors.count) fields are invalid",
                     errors: errors)
             }
         case .payloadTooLarge(let limit):
             self.init(
-                status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", title: "Request body too large", detail: "the limit is \(limit) bytes")
+                status: .contentTooLarge, code: error.code, title: "Request body too large", detail: "the limit is \(limit) bytes")
         case .unsupportedMediaType(let detail):
-            self.init(status: .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", title: "Unsupported media type", detail: detail)
+            self.init(status: .unsupportedMediaType, code: error.code, title: "Unsupported media type", detail: detail)
         case .rejected(let rejection, let deadLetterId):
             let status: HTTPResponse.Status = rejection.code == .illegalTransition ? .conflict : .unprocessableContent
             let titles: [RejectionCode: String] = [
                 .unknownSourceSystem: "Unknown source system", .unmappedStatus: "Unmapped status",
                 .illegalTransition: "Transition not allowed",
             ]
-            self.init(status: status, code: rejection.code.rawValue, title: titles[rejection.code] ?? "Rejected", detail: rejection.detail)
+            self.init(status: status, code: error.code, title: titles[rejection.code] ?? "Rejected", detail: rejection.detail)
             extensions["deadLetterId"] = .string(deadLetterId)
-        case .duplicateMessageConflict(let messageId):
-            self.init(
-                status: .conflict, code: "DUPLICATE_MESSAGE_CONFLICT", title: "Message id reused",
-                detail: "message \(messageId) was already accepted with a different body")
+        case .duplicateMessageConflict:
+            self.init(status: .conflict, code: error.code, title: "Message id reused", detail: error.detail)
         case .alreadyExists(let detail):
-            self.init(status: .conflict, code: "ALREADY_EXISTS", title: "Already exists", detail: detail)
+            self.init(status: .conflict, code: error.code, title: "Already exists", detail: detail)
         case .versionConflict(let active):
-            self.init(
-                status: .conflict, code: "VERSION_CONFLICT", title: "Rules changed meanwhile",
-                detail: "baseVersion is not the active version; the active version is \(active)")
+            self.init(status: .conflict, code: error.code, title: "Rules changed meanwhile", detail: error.detail)
             extensions["activeVersion"] = .number(Double(active))
         case .rulesInvalid(let findings):
             self.init(
-                status: .unprocessableContent, code: "RULES_INVALID", title: "Rules invalid",
+                status: .unprocessableContent, code: error.code, title: "Rules invalid",
                 detail: "\(findings.errors.count) error(s) in the rules document", findings: findings.errors)
         case .unavailable(let detail):
-            self.init(status: .serviceUnavailable, code: "SERVICE_UNAVAILABLE", title: "Service unavailable", detail: detail)
+            self.init(status: .serviceUnavailable, code: error.code, title: "Service unavailable", detail: detail)
         }
     }
 

@@ -21,14 +21,18 @@ extension Request {
     }
 
     static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
-        let value: JSONValue
+        let value = try parseAnyJSON(buffer)
+        if let pointer = value.firstNULPointer() { throw StatusError.invalid(pointer, "must not contain NUL characters") }
+        return value
+    }
+
+    /// The body as JSON, NUL characters and all (for a caller that checks each part itself).
+    static func parseAnyJSON(_ buffer: ByteBuffer) throws -> JSONValue {
         do {
-            value = try JSONValue.parse(Data(buffer.readableBytesView))
+            return try JSONValue.parse(Data(buffer.readableBytesView))
         } catch {
             throw StatusError.invalid("/", "the body is not valid JSON (UTF-8)")
         }
-        if let pointer = value.firstNULPointer() { throw StatusError.invalid(pointer, "must not contain NUL characters") }
-        return value
     }
 
     /// The body as JSON when there is one, else `nil` (for endpoints whose body is optional).

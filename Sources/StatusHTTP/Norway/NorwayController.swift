@@ -23,12 +23,12 @@ struct NorwayController {
 
     /// 201 `{"kvitteringUrl"}`; the same receipt again is 200 with the same answer.
     func receive(_ request: Request, context: StatusRequestContext) async throws -> Response {
-        let (principal, _) = try context.require(.dibkWrite)
+        let (principal, snapshot) = try context.require(.dibkWrite)
         let kvittering = try Kvittering(json: try await request.jsonBody(context: context))
-        let answer = try await norway.receive(
-            kvittering, baseURL: baseURL(request), tenant: principal.tenant, correlationId: context.correlationID)
-        return JSONOut.object([("kvitteringUrl", .optional(answer.response["kvitteringUrl"]?.stringValue))])
-            .response(answer.replayed ? .ok : .created)
+        let submitted = try await norway.receive(
+            kvittering, snapshot: snapshot, tenant: principal.tenant, correlationId: context.correlationID)
+        let url = baseURL(request) + Self.receiptPath(submitted.answer.innsendingReferanse)
+        return JSONOut.object([("kvitteringUrl", .string(url))]).response(submitted.replayed ? .ok : .created)
     }
 
     /// The stored receipt, as it was received.
@@ -40,24 +40,20 @@ struct NorwayController {
 
     /// 201 `{"oppdateringId","status","category","ruleVersion"}`.
     func update(_ request: Request, context: StatusRequestContext) async throws -> Response {
-        let (principal, _) = try context.require(.dibkWrite)
+        let (principal, snapshot) = try context.require(.dibkWrite)
         let oppdatering = try Oppdatering(json: try await request.jsonBody(context: context))
-        let answer = try await norway.update(oppdatering, tenant: principal.tenant, correlationId: context.correlationID)
-        let r = answer.response
-        let version: JSONOut =
-            r["ruleVersion"].map { value in
-                if case .number(let number) = value { return JSONOut.int(Int(number)) }
-                return JSONOut.null
-            } ?? .null
+        let submitted = try await norway.update(
+            oppdatering, snapshot: snapshot, tenant: principal.tenant, correlationId: context.correlationID)
+        let a = submitted.answer
         return JSONOut.object([
-            ("oppdateringId", .optional(r["oppdateringId"]?.stringValue)), ("status", .optional(r["status"]?.stringValue)),
-            ("category", .optional(r["category"]?.stringValue)), ("ruleVersion", version),
-        ]).response(answer.replayed ? .ok : .created)
+            ("oppdateringId", .string(a.oppdateringId)), ("status", .string(a.status)), ("category", .string(a.category)),
+            ("ruleVersion", .int(a.ruleVersion)),
+        ]).response(submitted.replayed ? .ok : .created)
     }
 
     /// The folded state, by `innsendingReferanse` or by `saksaar` and `sakssekvensnummer`.
     func status(_ request: Request, context: StatusRequestContext) async throws -> Response {
-        let (principal, _) = try context.require(.dibkRead)
+        let (principal, snapshot) = try context.require(.dibkRead)
         // Every parameter given is checked, also one the lookup will not use.
         let reference = try request.query("innsendingReferanse").map { try Self.checked($0, "innsendingReferanse") }
         let year = try request.query("saksaar")
@@ -76,7 +72,7 @@ struct NorwayController {
         } else {
             throw StatusError.invalid("/query", "give innsendingReferanse, or saksaar and sakssekvensnummer")
         }
-        return Self.render(try await norway.status(tenant: principal.tenant, lookup)).response()
+        return Self.render(try await norway.status(tenant: principal.tenant, snapshot: snapshot, lookup)).response()
     }
 
     static func render(_ f: NorwegianCaseFile) -> JSONOut {
@@ -131,6 +127,13 @@ struct NorwayController {
             !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else { throw StatusError.invalid("/query/\(name)", "must be a reference of at most \(FieldReader.maxIdentifierLength) characters") }
         return value
+    }
+
+    /// The path where a receipt is read back.
+    static func receiptPath(_ reference: String) -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        return "/dibk/api/v1/kvittering?innsendingReferanse="
+            + (reference.addingPercentEncoding(withAllowedCharacters: allowed) ?? reference)
     }
 
     func baseURL(_ request: Request) -> String {

@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import StatusCore
+import StatusPostgres
+import StatusRules
+
+/// `statusbro events import`: a backfill from an NDJSON file (one event per line, as
+/// `POST /api/v1/events` takes them) through the same core as the API.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Events.", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import events from an NDJSON file, one event per line; running it again changes nothing.",
+            discussion: """
+                Every line gets its own result: accepted, replayed (its messageId was accepted before), or refused with \
+                the problem code it would get from the API. Refused lines are kept as dead letters and reported on \
+                standard error with their line number. Exit status: 0 when no line was refused, 1 when some were.
+                """)
+
+        @OptionGroup var common: CommonOptions
+
+        @Argument(help: "The NDJSON file to import.") var file: String
+        @Option(help: "The tenant id.") var tenant: String
+        @Option(name: .customLong("results"), help: "Also write every line's result to this file, as NDJSON.") var resultsFile: String?
+
+        func run() async throws {
+            let runtime = try Runtime(common)
+            let tenant = try tenantArgument(tenant)
+            let input = try EventFile(path: file)
+            let output = try resultsFile.map { path -> FileHandle in
+                guard FileManager.default.createFile(atPath: path, contents: nil),
+                    let handle = FileHandle(forWritingAtPath: path)
+                else { throw CommandFailure("cannot write the results to \(path)") }
+                return handle
+            }
+            let logger = runtime.logger
+            let summary = try await runtime.withDatabase { settings in
+                let backend = try PostgresBackend(settings: settings, logger: logger)
+                return try await withPostgresClientRunning(backend.client) {
+                    try await backend.services.loader.reload(tenant)
+                    guard let snapshot = backend.services.registry.snapshot(for: tenant) else {
+                        throw CommandFailure("tenant '\(tenant)' has no published rules in this database")
+                    }
+                    var importer = EventImport(
+                        events: backend.services.events, snapshot: snapshot, tenant: tenant, input: input, results: output)
+                    return try await importer.run()
+                }
+            }
+            try output?.close()
+            print(summary.text)
+            if summary.refused > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+/// An NDJSON file read in chunks of lines.
+final class EventFile: @unchecked Sendable {
+    // Only `EventImport` reads it, one chunk at a time, never concurrently: unchecked is safe.
+    let handle: FileHandle
+    let path: String
+    let size: Int
+    private var pending = Data()
+    private var atEnd = false
+    private(set) var bytesRead = 0
+    private var lineNumber = 0
+
+    init(path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CommandFailure("no such file: \(path)")
+        }
+        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
+            throw CommandFailure("cannot read \(path): it is not a readable file")
+        }
+        self.handle = handle
+        self.path = path
+        self.size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+
+    /// The next `count` non-blank lines with their line numbers, fewer at the end of the file.
+    func nextLines(_ count: Int) throws -> [(line: Int, text: Data)] {
+        var lines: [(Int, Data)] = []
+        while lines.count < count {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                var line = pending[pending.startIndex..<newline]
+                pending = pending[(newline + 1)...]
+                lineNumber += 1
+                if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+                if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { lines.append((lineNumber, Data(line))) }
+                continue
+            }
+            if atEnd {
+                if !pending.isEmpty {
+                    lineNumber += 1
+                    if !pending.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }) {
+                        lines.append((lineNumber, pending))
+                    }
+                    pending = Data()
+                }
+                break
+            }
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            bytesRead += chunk.count
+            if chunk.isEmpty { atEnd = true } else { pending = pending.isEmpty ? chunk : pending + chunk }
+        }
+        return lines
+    }
+}
+
+/// Reads, applies and reports a backfill, a chunk at a time; the next chunk is read and
+/// validated while the database applies the current one.
+struct EventImport {
+    let events: EventRecorder
+    let snapshot: RuleSnapshot
+    let tenant: TenantID
+    let input: EventFile
+    let results: FileHandle?
+    var summary = ImportSummary()
+    let progress = ImportProgress()
+
+    init(events: EventRecorder, snapshot: RuleSnapshot, tenant: TenantID, input: EventFile, results: FileHandle?) {
+        self.events = events
+        self.snapshot = snapshot
+        self.tenant = tenant
+        self.input = input
+        self.results = results
+    }
+
+    typealias Chunk = [(line: Int, item: BatchItem<EventMessage>)]
+
+    static func read(_ input: EventFile) throws -> Chunk {
+        try input.nextLines(EventBatch.chunkSize).map { ($0.line, EventBatch.item(line: $0.text)) }
+    }
+
+    mutating func run() async throws -> ImportSummary {
+        let started = ContinuousClock.now
+        let input = self.input
+        var chunk = try Self.read(input)
+        let correlationId = "import-" + UUID().uuidString.lowercased()
+        while !chunk.isEmpty {
+            async let next = Self.read(input)
+            let outcomes = try await events.recordBatch(
+                chunk.map(\.item), snapshot: snapshot, tenant: tenant, correlationId: correlationId, chunkSize: chunk.count)
+            report(zip(chunk.map(\.line), outcomes))
+            progress.show(lines: summary.lines, bytes: input.bytesRead, of: input.size, since: started)
+            chunk = try await next
+        }
+        progress.finish()
+        summary.elapsed = ContinuousClock.now - started
+        return summary
+    }
+
+    private mutating func report(_ outcomes: some Sequence<(Int, BatchResult<EventReceipt>)>) {
+        var lines = ""
+        for (line, outcome) in outcomes {
+            summary.lines += 1
+            var result = "{\"line\":\(line),\"outcome\":"
+            switch outcome {
+            case .accepted(let submitted):
+                if submitted.replayed { summary.replayed += 1 } else { summary.accepted += 1 }
+                result += submitted.replayed ? "\"replayed\"" : "\"accepted\""
+                result += ",\"receipt\":" + submitted.answer.jsonValue.canonicalString
+            case .refused(let error, let deadLetterId):
+                summary.refused += 1
+                if deadLetterId != nil { summary.parked += 1 }
+                let kept = deadLetterId.map { " (kept as dead letter \($0))" } ?? ""
+                progress.note("line \(line): \(error.code): \(error.detail)\(kept)")
+                result += "\"refused\",\"code\":"
+                JSONValue.writeString(error.code, to: &result)
+                result += ",\"detail\":"
+                JSONValue.writeString(error.detail, to: &result)
+                if let deadLetterId { result += ",\"deadLetterId\":\"\(deadLetterId)\"" }
+            }
+            lines += result + "}\n"
+        }
+        results?.write(Data(lines.utf8))
+    }
+}
+
+/// What an import did.
+struct ImportSummary: Sendable {
+    var lines = 0
+    var accepted = 0
+    var replayed = 0
+    var refused = 0
+    var parked = 0
+    var elapsed: Duration = .zero
+
+    var text: String {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Int(Double(lines) / seconds) : lines
+        return "\(lines) events: \(accepted) accepted, \(replayed) replayed, \(refused) refused (\(parked) kept as dead letters) "
+            + "in \(String(format: "%.1f", seconds)) s (\(rate) events/s)"
+    }
+}
+
+/// A progress bar on a terminal (count, rate, ETA), a plain line every few seconds otherwise.
+final class ImportProgress: @unchecked Sendable {
+    // Used by one import on one task at a time: unchecked is safe.
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastPlain = ContinuousClock.now
+    private var drawn = false
+
+    func show(lines: Int, bytes: Int, of total: Int, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
+        let rate = Double(lines) / seconds
+        let fraction = total > 0 ? min(Double(bytes) / Double(total), 1) : 0
+        let eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0
+        let status =
+            "\(lines) events, \(Int(rate))/s" + (total > 0 ? ", \(Int(fraction * 100))%, ETA \(Self.clock(eta))" : "")
+        if isTerminal {
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar =
+                String(repeating: "=", count: filled) + (filled < width ? ">" : "")
+                + String(repeating: " ", count: max(0, width - filled - 1))
+            write("\r\u{1B}[2K[\(bar)] \(status)")
+            drawn = true
+        } else if ContinuousClock.now - lastPlain >= .seconds(5) {
+            lastPlain = ContinuousClock.now
+            write("imported \(status)\n")
+        }
+    }
+
+    /// A line of its own (a refused event), above the bar.
+    func note(_ line: String) {
+        write((drawn ? "\r\u{1B}[2K" : "") + IdentityRedaction.redact(line) + "\n")
+    }
+
+    func finish() {
+        if drawn { write("\r\u{1B}[2K") }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600
+            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60) : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
