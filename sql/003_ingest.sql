@@ -1,7 +1,7 @@
 -- Statusbro schema, part 3: ingestion at the database's own speed, and start-up in one query.
 --
 -- The core decides what each message does (the mapping, the transition rules, whether an older
--- event is applied) against the case as it last saw it. statusbro_apply_changes writes those
+-- event is applied) against the case as it last saw it. statusbro_apply writes those
 -- decisions in one statement: the case projections, the events, the feed entries, the
 -- idempotency records and the dead letters. It writes only if every case is still at the revision
 -- the decisions were made on and no message among them was accepted meanwhile; otherwise it
@@ -13,6 +13,27 @@
 
 -- Bumped by every write of a case: what the core's decisions are checked against.
 ALTER TABLE cases ADD COLUMN revision bigint NOT NULL DEFAULT 0;
+
+-- The tables every event writes keep no foreign keys. A key to `tenants` makes every insert lock
+-- the tenant's one row (FOR KEY SHARE): with many concurrent writers of a tenant that is a new
+-- MultiXact on that row for nearly every transaction, and a lookup per inserted row. The event's
+-- key to its case is checked the same way, row by row. Both cost about a third of an event's time
+-- in the database (measured: bench/NOTES.md). What they guarded is kept otherwise: rows are only
+-- ever written by statusbro_apply below, which writes a case before its events, under a tenant
+-- whose rules are loaded (so it exists); row-level security still confines every row to its tenant;
+-- and the system tests check that every event's case exists.
+ALTER TABLE cases DROP CONSTRAINT cases_tenant_id_fkey;
+ALTER TABLE case_events DROP CONSTRAINT case_events_tenant_id_fkey;
+ALTER TABLE case_events DROP CONSTRAINT case_events_tenant_id_case_id_fkey;
+ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_tenant_id_fkey;
+ALTER TABLE feed_entries DROP CONSTRAINT feed_entries_tenant_id_fkey;
+ALTER TABLE dead_letters DROP CONSTRAINT dead_letters_tenant_id_fkey;
+
+-- A writer that takes the tenant's feed lock (shared) itself and brings its positions skips the
+-- trigger: statusbro_apply numbers a whole batch's entries in one statement.
+DROP TRIGGER feed_entries_position ON feed_entries;
+CREATE TRIGGER feed_entries_position BEFORE INSERT ON feed_entries
+    FOR EACH ROW WHEN (NEW.position IS NULL) EXECUTE FUNCTION statusbro_feed_position();
 
 -- One decided message, as the core sends it (a JSON array of objects with these keys). Instants
 -- are seconds since the epoch (float8: microseconds survive at these magnitudes).
@@ -55,38 +76,40 @@ CREATE TYPE statusbro_change AS (
 -- before: is it the same request, and what was answered), 'stale' (the case is not as the
 -- decision saw it: here it is now, or NULLs when it does not exist), and 'parked' (the dead
 -- letter that holds a parked message: a retried message finds its pending one).
-CREATE FUNCTION statusbro_apply_changes(p_tenant text, p_changes json)
-RETURNS TABLE (
+CREATE TYPE statusbro_outcome AS (
     o_ordinal integer, o_outcome text, o_request_matches boolean, o_response jsonb, o_dead_letter_id uuid,
     o_external_case_id text, o_case_id uuid, o_flow_instance_id text, o_case_type text, o_organisation_number text,
     o_source_system text, o_raw_status text, o_status text, o_category text, o_rule_version integer,
     o_last_status_change timestamptz, o_created_at timestamptz, o_withdrawn_at timestamptz, o_revision bigint
-)
+);
+
+CREATE FUNCTION statusbro_apply(p_tenant text, p_changes statusbro_change[])
+RETURNS SETOF statusbro_outcome
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    v_changes statusbro_change[];
+    v_changes statusbro_change[] := p_changes;
     v_refused boolean := false;
 BEGIN
     PERFORM set_config('statusbro.tenant', p_tenant, true);
-    v_changes := ARRAY(SELECT c FROM json_populate_recordset(NULL::statusbro_change, p_changes) AS c ORDER BY c.ordinal);
 
-    -- 1. Every case as the decisions saw it? Locked in case order, so that writers of the same
-    --    cases cannot deadlock, and held to commit.
+    -- 1. Every case as the decisions saw it? Locked in the order of their external ids, so writers of
+    --    the same cases cannot deadlock, and held to commit.
     RETURN QUERY
     WITH expected AS (
         SELECT DISTINCT ON (c.external_case_id) c.external_case_id, c.expected_revision
           FROM unnest(v_changes) AS c
+         WHERE c.external_case_id IS NOT NULL
          ORDER BY c.external_case_id, c.ordinal
-    ), current AS (
-        SELECT k.* FROM cases AS k JOIN expected AS e USING (external_case_id)
-         WHERE k.tenant_id = p_tenant
-         ORDER BY k.case_id
-           FOR UPDATE OF k
     )
     SELECT NULL::integer, 'stale', NULL::boolean, NULL::jsonb, NULL::uuid, e.external_case_id, k.case_id,
            k.flow_instance_id, k.case_type, k.organisation_number, k.source_system, k.raw_status, k.status, k.category,
            k.rule_version, k.last_status_change, k.created_at, k.withdrawn_at, k.revision
-      FROM expected AS e LEFT JOIN current AS k USING (external_case_id)
+      FROM expected AS e
+      LEFT JOIN LATERAL (
+          SELECT * FROM cases
+           WHERE cases.tenant_id = p_tenant AND cases.external_case_id = e.external_case_id
+             FOR UPDATE
+      ) AS k ON true
      WHERE e.expected_revision IS DISTINCT FROM k.revision;
     v_refused := FOUND;
 
@@ -96,7 +119,10 @@ BEGIN
            NULL::uuid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::integer, NULL::timestamptz, NULL::timestamptz,
            NULL::timestamptz, NULL::bigint
       FROM unnest(v_changes) AS c
-      JOIN idempotency_keys AS i ON i.tenant_id = p_tenant AND i.scope = c.scope AND i.message_id = c.message_id;
+     CROSS JOIN LATERAL (
+          SELECT k.request, k.response FROM idempotency_keys AS k
+           WHERE k.tenant_id = p_tenant AND k.scope = c.scope AND k.message_id = c.message_id
+      ) AS i;
     v_refused := v_refused OR FOUND;
     IF v_refused THEN
         RETURN;
@@ -136,15 +162,24 @@ BEGIN
      WHERE c.kind = 'apply'
      ORDER BY c.ordinal;
 
-    -- 5. The feed, in the order of the changes (its trigger takes the tenant's feed lock and a position).
-    INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
-    SELECT p_tenant, c.case_id, c.external_case_id,
-           CASE WHEN c.feed_reason = 'delete' THEN NULL ELSE c.status END,
-           CASE WHEN c.feed_reason = 'delete' THEN NULL ELSE c.category END,
-           c.feed_reason, c.rule_version
-      FROM unnest(v_changes) AS c
-     WHERE c.kind = 'apply' AND c.feed_reason IS NOT NULL
-     ORDER BY c.ordinal;
+    -- 5. The feed, in the order of the changes. The tenant's feed lock is taken (shared) before any
+    --    position, as the trigger does for single inserts; the positions drawn are handed out in
+    --    the order of the changes, whatever order the sequence was read in.
+    PERFORM pg_advisory_xact_lock_shared(statusbro_feed_lock_key(p_tenant));
+    WITH entries AS (
+        SELECT c.*, row_number() OVER (ORDER BY c.ordinal) AS n
+          FROM unnest(v_changes) AS c
+         WHERE c.kind = 'apply' AND c.feed_reason IS NOT NULL
+    ), positions AS (
+        SELECT p, row_number() OVER (ORDER BY p) AS n
+          FROM (SELECT nextval('feed_position') AS p FROM entries) AS drawn
+    )
+    INSERT INTO feed_entries (tenant_id, position, case_id, external_case_id, status, category, reason, rule_version)
+    SELECT p_tenant, positions.p, e.case_id, e.external_case_id,
+           CASE WHEN e.feed_reason = 'delete' THEN NULL ELSE e.status END,
+           CASE WHEN e.feed_reason = 'delete' THEN NULL ELSE e.category END,
+           e.feed_reason, e.rule_version
+      FROM entries AS e JOIN positions USING (n);
 
     -- 6. The answers, for retries.
     INSERT INTO idempotency_keys (tenant_id, scope, message_id, request, response)
@@ -171,6 +206,13 @@ BEGIN
       JOIN unnest(v_changes) AS c
         ON c.kind = 'park' AND (c.dead_letter_id = p.dead_letter_id OR (c.scope = p.scope AND c.message_id = p.message_id));
 END
+$$;
+
+-- The decisions as JSON (one event, or a few): what the single-event path sends.
+CREATE FUNCTION statusbro_apply_changes(p_tenant text, p_changes json)
+RETURNS SETOF statusbro_outcome LANGUAGE sql VOLATILE AS $$
+    SELECT * FROM statusbro_apply(
+        p_tenant, ARRAY(SELECT c FROM json_populate_recordset(NULL::statusbro_change, p_changes) AS c ORDER BY c.ordinal))
 $$;
 
 -- One event in one round trip: apply, commit, then answer (the first of what

@@ -5,58 +5,136 @@ import PostgresNIO
 import StatusCore
 import StatusRules
 
-/// The ledger's writes as `statusbro_apply_changes` reads them (`sql/003_ingest.sql`): a JSON array
-/// of `statusbro_change` objects, and the rows it reports back.
+/// The ledger's writes as `statusbro_apply` reads them (`sql/003_ingest.sql`): rows of the
+/// `statusbro_change` type, sent as JSON (one event, in one round trip) or as `COPY` text into a
+/// staging table (a backfill chunk), and the rows it reports back.
 enum LedgerWrites {
-    /// The writes as the JSON text bound to `p_changes`. Instants are seconds since the epoch
-    /// (microseconds survive a Double at these magnitudes, as they do in PostgresNIO's own encoding).
+    /// One column's value.
+    enum Value {
+        case text(String)
+        /// JSON text, stored as `jsonb`.
+        case json(String)
+        case integer(Int)
+        case boolean(Bool)
+        /// Seconds since the epoch (microseconds survive a Double at these magnitudes, as they do
+        /// in PostgresNIO's own encoding of a `Date`).
+        case instant(Date)
+    }
+
+    /// The columns of `statusbro_change`, in its order.
+    static let columns = [
+        "ordinal", "kind", "scope", "message_id", "payload", "correlation_id", "external_case_id", "expected_revision", "case_id",
+        "case_written", "flow_instance_id", "case_type", "organisation_number", "source_system", "raw_status", "status", "category",
+        "rule_version", "last_status_change", "created_at", "withdrawn_at", "event_id", "change_type", "occurred_at", "recorded_at",
+        "feed_reason", "response", "dead_letter_id", "code", "detail",
+    ]
+
+    /// A write's values, one per column of `columns` (`nil`: NULL).
+    static func values(_ write: LedgerWrite) -> [Value?] {
+        var row = [Value?](repeating: nil, count: columns.count)
+        row[0] = .integer(write.ordinal)
+        row[2] = .text(write.scope)
+        row[3] = write.origin.messageId.map(Value.text)
+        row[4] = .json(write.origin.payloadText)
+        row[5] = .text(write.origin.correlationId)
+        row[6] = write.externalCaseId.map(Value.text)
+        row[7] = write.expectedRevision.map { .integer(Int($0)) }
+        switch write.effect {
+        case .apply(let applied, let answer):
+            let record = applied.caseRecord
+            let event = applied.event
+            row[1] = .text("apply")
+            row[8] = .text(record.caseId.uuidString)
+            row[9] = .boolean(event.applied)
+            row[10] = record.flowInstanceId.map(Value.text)
+            row[11] = .text(record.caseType)
+            row[12] = record.organisationNumber.map(Value.text)
+            row[13] = .text(event.sourceSystem)
+            row[14] = .text(event.rawStatus)
+            row[15] = .text(event.status)
+            row[16] = .text(event.category)
+            row[17] = .integer(event.ruleVersion)
+            row[18] = .instant(record.lastStatusChange)
+            row[19] = .instant(record.createdAt)
+            row[20] = record.withdrawnAt.map(Value.instant)
+            row[21] = .text(event.eventId.uuidString)
+            row[22] = .text(event.changeType.rawValue)
+            row[23] = .instant(event.occurredAt)
+            row[24] = .instant(event.recordedAt)
+            row[25] = applied.feedChange.map { .text($0.reason.rawValue) }
+            row[26] = .json(answer)
+        case .park(let deadLetterId, let code, let detail):
+            row[1] = .text("park")
+            row[27] = .text(deadLetterId.uuidString)
+            row[28] = .text(code)
+            row[29] = .text(detail)
+        }
+        return row
+    }
+
+    /// The writes as the JSON text bound to `statusbro_apply_changes(p_tenant, p_changes json)`.
     static func json(_ writes: [LedgerWrite]) -> String {
         var out = "["
         out.reserveCapacity(writes.count * 900)
         for (index, write) in writes.enumerated() {
-            if index > 0 { out += "," }
-            var object = JSONObjectWriter()
-            object.number("ordinal", write.ordinal)
-            object.string("scope", write.scope)
-            object.string("message_id", write.origin.messageId)
-            object.raw("payload", write.origin.payload.canonicalString)
-            object.string("correlation_id", write.origin.correlationId)
-            object.string("external_case_id", write.externalCaseId)
-            if let revision = write.expectedRevision { object.number("expected_revision", Int(revision)) }
-            switch write.effect {
-            case .apply(let applied, let answer):
-                let record = applied.caseRecord
-                let event = applied.event
-                object.string("kind", "apply")
-                object.string("case_id", record.caseId.uuidString)
-                object.bool("case_written", event.applied)
-                object.string("flow_instance_id", record.flowInstanceId)
-                object.string("case_type", record.caseType)
-                object.string("organisation_number", record.organisationNumber)
-                object.string("source_system", event.sourceSystem)
-                object.string("raw_status", event.rawStatus)
-                object.string("status", event.status)
-                object.string("category", event.category)
-                object.number("rule_version", event.ruleVersion)
-                object.instant("last_status_change", record.lastStatusChange)
-                object.instant("created_at", record.createdAt)
-                if let withdrawn = record.withdrawnAt { object.instant("withdrawn_at", withdrawn) }
-                object.string("event_id", event.eventId.uuidString)
-                object.string("change_type", event.changeType.rawValue)
-                object.instant("occurred_at", event.occurredAt)
-                object.instant("recorded_at", event.recordedAt)
-                object.string("feed_reason", applied.feedChange?.reason.rawValue)
-                object.raw("response", answer.canonicalString)
-            case .park(let deadLetterId, let code, let detail):
-                object.string("kind", "park")
-                object.string("dead_letter_id", deadLetterId.uuidString)
-                object.string("code", code)
-                object.string("detail", detail)
+            out += index > 0 ? ",{" : "{"
+            var first = true
+            for (column, value) in zip(columns, values(write)) {
+                guard let value else { continue }
+                out += first ? "\"" : ",\""
+                first = false
+                out += column
+                out += "\":"
+                switch value {
+                case .text(let text): JSONValue.writeString(text, to: &out)
+                case .json(let json): out += json
+                case .integer(let number): out += String(number)
+                case .boolean(let flag): out += flag ? "true" : "false"
+                case .instant(let date): out += String(date.timeIntervalSince1970)
+                }
             }
-            out += object.closed
+            out += "}"
         }
         out += "]"
         return out
+    }
+
+    /// The writes in `COPY … FROM STDIN` text format: tab-separated, `\N` for NULL, and
+    /// backslash, tab, newline and carriage return escaped.
+    static func copyText(_ writes: [LedgerWrite]) -> ByteBuffer {
+        var out = ""
+        out.reserveCapacity(writes.count * 1000)
+        for write in writes {
+            for (index, value) in values(write).enumerated() {
+                if index > 0 { out += "\t" }
+                switch value {
+                case nil: out += "\\N"
+                case .text(let text)?, .json(let text)?: appendEscaped(text, to: &out)
+                case .integer(let number)?: out += String(number)
+                case .boolean(let flag)?: out += flag ? "t" : "f"
+                case .instant(let date)?: out += String(date.timeIntervalSince1970)
+                }
+            }
+            out += "\n"
+        }
+        return ByteBuffer(string: out)
+    }
+
+    private static func appendEscaped(_ text: String, to out: inout String) {
+        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        guard text.utf8.contains(where: special) else {
+            out += text
+            return
+        }
+        for character in text.unicodeScalars {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(character)
+            }
+        }
     }
 
     /// Whether the writes change what a case read shows.
@@ -128,45 +206,4 @@ struct RecordChangesStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
-}
-
-/// One JSON object's members, skipping `nil`s (the column is then NULL).
-struct JSONObjectWriter {
-    private(set) var text = "{"
-
-    private mutating func key(_ name: String) {
-        text += text.utf8.count == 1 ? "\"" : ",\""
-        text += name
-        text += "\":"
-    }
-
-    mutating func string(_ name: String, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        JSONValue.writeString(value, to: &text)
-    }
-
-    mutating func number(_ name: String, _ value: Int) {
-        key(name)
-        text += String(value)
-    }
-
-    mutating func bool(_ name: String, _ value: Bool) {
-        key(name)
-        text += value ? "true" : "false"
-    }
-
-    mutating func instant(_ name: String, _ value: Date) {
-        key(name)
-        text += String(value.timeIntervalSince1970)
-    }
-
-    /// A member whose value is JSON text already.
-    mutating func raw(_ name: String, _ json: String) {
-        key(name)
-        text += json
-    }
-
-    /// The object, closed.
-    var closed: String { text + "}" }
 }

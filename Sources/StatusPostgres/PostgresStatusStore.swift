@@ -271,6 +271,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
 /// What a transaction did that others must hear of once it commits.
 final class TransactionEffects: Sendable {
     let casesChanged = Atomic<Bool>(false)
+    /// Whether the transaction created its staging table for COPY.
+    let staged = Atomic<Bool>(false)
 }
 
 /// Counts database operations in flight and refuses new ones beyond a limit, so a slow or

@@ -147,11 +147,6 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses JSON text strictly: invalid UTF-8, trailing garbage and duplicate nonsense are errors.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
-    }
-
     /// The JSON Pointer of the first string (key or value) holding a NUL character, if any:
     /// valid JSON that PostgreSQL's jsonb, and many other systems, cannot store.
     public func firstNULPointer(_ pointer: String = "") -> String? {

@@ -108,8 +108,8 @@ final class EventFile: @unchecked Sendable {
     }
 }
 
-/// Reads, applies and reports a backfill, a chunk at a time; the next chunk is read and
-/// validated while the database applies the current one.
+/// Reads, applies and reports a backfill, a chunk at a time: independent chunks are applied at
+/// the same time, and the next is read and checked meanwhile.
 struct EventImport {
     let events: EventRecorder
     let snapshot: RuleSnapshot
@@ -129,22 +129,67 @@ struct EventImport {
 
     typealias Chunk = [(line: Int, item: BatchItem<EventMessage>)]
 
+    /// Chunks applied at once. Two keep PostgreSQL busy on one core while the next chunk is read
+    /// and checked on the other (more only queue on two cores).
+    static let parallelChunks = 2
+
     static func read(_ input: EventFile) throws -> Chunk {
         try input.nextLines(EventBatch.chunkSize).map { ($0.line, EventBatch.item(line: $0.text)) }
     }
 
+    /// What a chunk touches: its cases and message ids. Chunks that share none are independent,
+    /// so applying them at the same time gives what applying them in file order gives.
+    static func footprint(_ chunk: Chunk) -> Set<String> {
+        var keys = Set<String>()
+        for (_, item) in chunk {
+            switch item {
+            case .message(let message):
+                keys.insert("c:" + message.submission.externalCaseId)
+                keys.insert("m:" + message.submission.messageId)
+            case .malformed(let bad):
+                keys.insert("m:" + bad.messageId)
+            }
+        }
+        return keys
+    }
+
     mutating func run() async throws -> ImportSummary {
         let started = ContinuousClock.now
-        let input = self.input
-        var chunk = try Self.read(input)
         let correlationId = "import-" + UUID().uuidString.lowercased()
-        while !chunk.isEmpty {
-            async let next = Self.read(input)
-            let outcomes = try await events.recordBatch(
-                chunk.map(\.item), snapshot: snapshot, tenant: tenant, correlationId: correlationId, chunkSize: chunk.count)
-            report(zip(chunk.map(\.line), outcomes))
-            progress.show(lines: summary.lines, bytes: input.bytesRead, of: input.size, since: started)
-            chunk = try await next
+        let (events, snapshot, tenant) = (self.events, self.snapshot, self.tenant)
+        try await withThrowingTaskGroup(of: (Int, [BatchResult<EventReceipt>]).self) { group in
+            var next = try Self.read(input)
+            var number = 0
+            var inFlight: [Int: Set<String>] = [:]
+            var chunks: [Int: Chunk] = [:]
+            var finished: [Int: [BatchResult<EventReceipt>]] = [:]
+            var reported = 0
+            while !next.isEmpty || !inFlight.isEmpty {
+                let footprint = next.isEmpty ? [] : Self.footprint(next)
+                if !next.isEmpty, inFlight.count < Self.parallelChunks, inFlight.values.allSatisfy({ $0.isDisjoint(with: footprint) }) {
+                    let chunk = next
+                    let index = number
+                    number += 1
+                    inFlight[index] = footprint
+                    chunks[index] = chunk
+                    group.addTask {
+                        let outcomes = try await events.recordBatch(
+                            chunk.map(\.item), snapshot: snapshot, tenant: tenant, correlationId: correlationId, chunkSize: chunk.count)
+                        return (index, outcomes)
+                    }
+                    next = try Self.read(input)
+                    continue
+                }
+                guard let (index, outcomes) = try await group.next() else { break }
+                inFlight[index] = nil
+                finished[index] = outcomes
+                // Reported in file order, whichever chunk finished first.
+                while let outcomes = finished.removeValue(forKey: reported), let chunk = chunks.removeValue(forKey: reported) {
+                    report(zip(chunk.map(\.line), outcomes))
+                    reported += 1
+                }
+                progress.show(lines: summary.lines, bytes: input.bytesRead, of: input.size, since: started)
+            }
         }
         progress.finish()
         summary.elapsed = ContinuousClock.now - started

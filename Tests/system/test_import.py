@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from conftest import BIN, HOME, Server, create_key, database_url, eventually, run
-from test_reliability import psql
+from test_reliability import assert_every_event_has_its_case, psql
 
 
 def line(external_case_id, status, n, **extra):
@@ -30,6 +30,7 @@ def assert_each_event_once(url, expected):
     assert psql(url, "SELECT count(*) FROM idempotency_keys") == str(expected)
     # Every applied event has exactly one feed entry.
     assert psql(url, "SELECT count(*) FROM case_events WHERE applied") == psql(url, "SELECT count(*) FROM feed_entries")
+    assert_every_event_has_its_case(url)
 
 
 def test_import_reports_every_line_and_running_it_again_changes_nothing(tmp_path):

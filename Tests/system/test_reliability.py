@@ -91,6 +91,14 @@ def assert_exactly_once(url, acknowledged):
     entries = psql(url, "SELECT count(*) FROM feed_entries WHERE reason = 'event'")
     assert applied == entries
     assert psql(url, "SELECT count(*) FROM idempotency_keys") == psql(url, "SELECT count(*) FROM case_events")
+    assert_every_event_has_its_case(url)
+
+
+def assert_every_event_has_its_case(url):
+    """The hot tables keep no foreign keys (sql/003_ingest.sql); what the key to the case guarded is checked here."""
+    orphans = psql(url, "SELECT count(*) FROM case_events e WHERE NOT EXISTS "
+                        "(SELECT 1 FROM cases c WHERE c.tenant_id = e.tenant_id AND c.case_id = e.case_id)")
+    assert orphans == "0", f"{orphans} events without their case"
 
 
 def test_sigkill_and_restart_under_load_loses_nothing_and_applies_nothing_twice():

@@ -5,6 +5,7 @@ import StatusRules
 ///
 /// `statusbro-bench lookups`  — mapping lookups per second on one core over a realistic table.
 /// `statusbro-bench compile`  — compiling 1,000 tenants of 200 codes each.
+/// `statusbro-bench json`     — parsing an event body: the hand-written parser against Foundation's decoder.
 @main
 struct StatusBench {
     static func main() throws {
@@ -12,8 +13,9 @@ struct StatusBench {
         switch mode {
         case "lookups": try lookups()
         case "compile": try compile()
+        case "json": try json()
         default:
-            FileHandle.standardError.write(Data("usage: statusbro-bench lookups|compile\n".utf8))
+            FileHandle.standardError.write(Data("usage: statusbro-bench lookups|compile|json\n".utf8))
             exit(2)
         }
     }
@@ -76,5 +78,22 @@ struct StatusBench {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("{\"tenants\":\(snapshots.count),\"codesPerTenant\":200,\"seconds\":\(seconds)}")
+    }
+
+    static func json() throws {
+        let body = Data(
+            #"{"messageId":"8540d774-4863-4d2b-b788-4ecb19412e85","sourceSystem":"BYGGR","externalCaseId":"BYGG 2024-000123","flowInstanceId":"771234","caseType":"Nybyggnadskarta","organisationNumber":"5564900008","status":"KOMP","occurredAt":"2024-04-23T12:47:17+02:00"}"#
+                .utf8)
+        let iterations = 200_000
+        func time(_ parse: () throws -> JSONValue) rethrows -> Double {
+            let start = ContinuousClock.now
+            for _ in 0..<iterations { _ = try parse() }
+            let elapsed = ContinuousClock.now - start
+            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(iterations) * 1e6
+        }
+        let decoder = JSONDecoder()
+        let foundation = try time { try decoder.decode(JSONValue.self, from: body) }
+        let ours = try time { try JSONValue.parse(body) }
+        print("{\"bytes\":\(body.count),\"foundationMicroseconds\":\(foundation),\"parserMicroseconds\":\(ours)}")
     }
 }

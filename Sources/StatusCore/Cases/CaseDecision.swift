@@ -34,12 +34,16 @@ public struct AppliedChange: Sendable {
 public struct MessageOrigin: Sendable {
     public var messageId: String?
     public var payload: JSONValue
+    /// The payload as JSON text, as it is stored.
+    public var payloadText: String
     public var correlationId: String
 
-    /// The origin of a message.
-    public init(messageId: String?, payload: JSONValue, correlationId: String) {
+    /// The origin of a message; `payloadText` when the text it was read from is at hand (else the
+    /// payload is written out again).
+    public init(messageId: String?, payload: JSONValue, payloadText: String? = nil, correlationId: String) {
         self.messageId = messageId
         self.payload = payload
+        self.payloadText = payloadText ?? payload.canonicalString
         self.correlationId = correlationId
     }
 }

@@ -98,7 +98,8 @@ extension CaseLedger {
             for index in live {
                 guard case .message(let message) = items[index] else { continue }
                 let change = message.change
-                let origin = MessageOrigin(messageId: message.messageId, payload: message.payload, correlationId: correlationId)
+                let origin = MessageOrigin(
+                    messageId: message.messageId, payload: message.payload, payloadText: message.payloadText, correlationId: correlationId)
                 let decision: CaseDecision
                 do {
                     decision = try change.decide(

@@ -41,6 +41,13 @@ public protocol LedgerAnswer: Sendable {
     var jsonValue: JSONValue { get }
     /// An answer read back from storage; `nil` when it does not have this shape.
     init?(json: JSONValue)
+    /// The answer as stored, as JSON text.
+    var jsonText: String { get }
+}
+
+extension LedgerAnswer {
+    /// `jsonValue`, written out.
+    public var jsonText: String { jsonValue.canonicalString }
 }
 
 /// A message a face hands to the ledger: its change, and what the face answers and keeps once
@@ -53,6 +60,8 @@ public protocol LedgerMessage: Sendable {
     var messageId: String? { get }
     /// The message as received.
     var payload: JSONValue { get }
+    /// The message as JSON text, as it is stored.
+    var payloadText: String { get }
     /// The change to apply, worked out inside the transaction (a message may name its case indirectly).
     func change(in transaction: any TenantTransaction) async throws -> CaseChange
     /// The answer to an applied change.
@@ -69,6 +78,9 @@ public protocol DirectLedgerMessage: LedgerMessage {
 }
 
 extension LedgerMessage {
+    /// The payload written out.
+    public var payloadText: String { payload.canonicalString }
+
     /// Nothing besides the case.
     public func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws {}
 }
@@ -116,7 +128,8 @@ public struct CaseLedger: Sendable {
         _ message: M, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
     ) async throws -> Submitted<M.Answer> {
         let change = message.change
-        let origin = MessageOrigin(messageId: message.messageId, payload: message.payload, correlationId: correlationId)
+        let origin = MessageOrigin(
+            messageId: message.messageId, payload: message.payload, payloadText: message.payloadText, correlationId: correlationId)
         var existing = seen.record(tenant, change.externalCaseId)
         for _ in 0..<Self.maximumAttempts {
             let decision = try change.decide(on: existing, snapshot: snapshot, origin: origin)
@@ -180,7 +193,8 @@ public struct CaseLedger: Sendable {
         }
         let change = try await message.change(in: tx)
         let existing = try await tx.lockCase(externalCaseId: change.externalCaseId)
-        let origin = MessageOrigin(messageId: message.messageId, payload: message.payload, correlationId: correlationId)
+        let origin = MessageOrigin(
+            messageId: message.messageId, payload: message.payload, payloadText: message.payloadText, correlationId: correlationId)
         let decision = try change.decide(on: existing, snapshot: snapshot, origin: origin)
         if case .rejected(let rejection) = decision, !parkingRejections { return .rejected(rejection, deadLetterId: nil) }
         let write = Self.write(message, decision, ordinal: 0, origin: origin, externalCaseId: change.externalCaseId, seen: existing)
@@ -203,7 +217,7 @@ public struct CaseLedger: Sendable {
     ) -> LedgerWrite {
         let effect: LedgerWrite.Effect
         switch decision {
-        case .applied(let applied): effect = .apply(applied, answer: message.answer(to: applied).jsonValue)
+        case .applied(let applied): effect = .apply(applied, answer: message.answer(to: applied).jsonText)
         case .rejected(let rejection): effect = .park(deadLetterId: UUID(), code: rejection.code.rawValue, detail: rejection.detail)
         }
         return LedgerWrite(

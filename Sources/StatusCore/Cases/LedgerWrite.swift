@@ -6,8 +6,8 @@ import StatusRules
 public struct LedgerWrite: Sendable {
     /// What to write.
     public enum Effect: Sendable {
-        /// The change (the case, its event, its feed entry) and the answer stored for retries.
-        case apply(AppliedChange, answer: JSONValue)
+        /// The change (the case, its event, its feed entry) and the answer stored for retries, as JSON text.
+        case apply(AppliedChange, answer: String)
         /// The message, kept as a dead letter.
         case park(deadLetterId: UUID, code: String, detail: String)
     }

@@ -22,21 +22,22 @@ public enum EventBatch {
                     scope: EventMessage.scope, messageId: digest(data), payload: .string(storableText(data)),
                     error: .invalid("/", "the line is not valid JSON (UTF-8)")))
         }
-        return item(value, text: data)
+        return item(value, text: data, verbatim: true)
     }
 
     /// The event in a JSON value (an element of a JSON array).
     public static func item(_ value: JSONValue) -> BatchItem<EventMessage> {
-        item(value, text: Data(value.canonicalString.utf8))
+        item(value, text: Data(value.canonicalString.utf8), verbatim: false)
     }
 
-    private static func item(_ value: JSONValue, text: Data) -> BatchItem<EventMessage> {
+    private static func item(_ value: JSONValue, text: Data, verbatim: Bool) -> BatchItem<EventMessage> {
         var error: StatusError
         if let pointer = value.firstNULPointer() {
             error = .invalid(pointer, "must not contain NUL characters")
         } else {
             do {
-                return .message(EventMessage(try EventSubmission(json: value)))
+                return .message(
+                    EventMessage(try EventSubmission(json: value), text: verbatim ? String(decoding: text, as: UTF8.self) : nil))
             } catch let failure {
                 error = failure
             }

@@ -9,15 +9,19 @@ public struct EventMessage: DirectLedgerMessage {
 
     /// The validated event.
     public let submission: EventSubmission
+    /// The JSON text it was read from, when at hand: stored as it came.
+    let text: String?
 
-    /// A message for a validated event.
-    public init(_ submission: EventSubmission) {
+    /// A message for a validated event, read from `text` when given.
+    public init(_ submission: EventSubmission, text: String? = nil) {
         self.submission = submission
+        self.text = text
     }
 
     public var scope: String { Self.scope }
     public var messageId: String? { submission.messageId }
     public var payload: JSONValue { submission.payload }
+    public var payloadText: String { text ?? submission.payload.canonicalString }
 
     /// The case change the event describes.
     public var change: CaseChange {
@@ -55,8 +59,8 @@ public struct EventRecorder: Sendable {
     /// Records an event under `snapshot`; a retry of an accepted one answers with the first receipt
     /// (`replayed`). A rules violation parks the event and throws `StatusError.rejected`.
     public func record(
-        _ submission: EventSubmission, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
+        _ submission: EventSubmission, text: String? = nil, snapshot: RuleSnapshot, tenant: TenantID, correlationId: String
     ) async throws -> Submitted<EventReceipt> {
-        try await ledger.submit(EventMessage(submission), snapshot: snapshot, tenant: tenant, correlationId: correlationId)
+        try await ledger.submit(EventMessage(submission, text: text), snapshot: snapshot, tenant: tenant, correlationId: correlationId)
     }
 }

@@ -96,6 +96,25 @@ public struct EventReceipt: LedgerAnswer, Equatable, Codable {
         ])
     }
 
+    /// The receipt as stored, written directly (it is written for every event).
+    public var jsonText: String {
+        var out = "{\"applied\":" + (applied ? "true" : "false") + ",\"caseId\":"
+        JSONValue.writeString(caseId, to: &out)
+        out += ",\"category\":"
+        JSONValue.writeString(category, to: &out)
+        out += ",\"externalCaseId\":"
+        JSONValue.writeString(externalCaseId, to: &out)
+        out += ",\"messageId\":"
+        JSONValue.writeString(messageId, to: &out)
+        out += ",\"rawStatus\":"
+        JSONValue.writeString(rawStatus, to: &out)
+        out += ",\"recordedAt\":"
+        JSONValue.writeString(recordedAt, to: &out)
+        out += ",\"ruleVersion\":" + String(ruleVersion) + ",\"status\":"
+        JSONValue.writeString(status, to: &out)
+        return out + "}"
+    }
+
     /// A receipt read back from storage.
     public init?(json: JSONValue) {
         guard case .string(let messageId)? = json["messageId"], case .string(let caseId)? = json["caseId"],

@@ -6,6 +6,11 @@ import StatusRules
 extension Request {
     /// The body as JSON: 415 when it is not declared JSON, 413 over the limit, 400 when it does not parse.
     func jsonBody(context: StatusRequestContext) async throws -> JSONValue {
+        try await jsonBodyAndText(context: context).value
+    }
+
+    /// The body as JSON and as the text it was read from (stored as it came).
+    func jsonBodyAndText(context: StatusRequestContext) async throws -> (value: JSONValue, text: String) {
         guard let contentType = headers[.contentType], Self.isJSON(contentType) else {
             throw StatusError.unsupportedMediaType("send the body as application/json")
         }
@@ -17,7 +22,7 @@ extension Request {
             throw StatusError.payloadTooLarge(limit: context.maxUploadSize)
         }
         guard buffer.readableBytes > 0 else { throw StatusError.invalid("/", "the body is empty; a JSON object is expected") }
-        return try Self.parse(buffer)
+        return (try Self.parse(buffer), String(buffer: buffer))
     }
 
     static func parse(_ buffer: ByteBuffer) throws -> JSONValue {
@@ -29,7 +34,7 @@ extension Request {
     /// The body as JSON, NUL characters and all (for a caller that checks each part itself).
     static func parseAnyJSON(_ buffer: ByteBuffer) throws -> JSONValue {
         do {
-            return try JSONValue.parse(Data(buffer.readableBytesView))
+            return try buffer.withUnsafeReadableBytes { try JSONValue.parse(bytes: $0) }
         } catch {
             throw StatusError.invalid("/", "the body is not valid JSON (UTF-8)")
         }

@@ -23,12 +23,13 @@ struct EventsController {
         guard context.permissions.writesSomeEvents else {
             throw StatusError.forbidden("the credential's roles do not grant events:write")
         }
-        let submission = try EventSubmission(json: try await request.jsonBody(context: context))
+        let (body, text) = try await request.jsonBodyAndText(context: context)
+        let submission = try EventSubmission(json: body)
         guard context.permissions.contains(.eventsWrite(source: submission.sourceSystem)) else {
             throw StatusError.forbidden("the credential's roles do not grant events:write:\(submission.sourceSystem)")
         }
         let submitted = try await services.events.record(
-            submission, snapshot: snapshot, tenant: principal.tenant, correlationId: context.correlationID)
+            submission, text: text, snapshot: snapshot, tenant: principal.tenant, correlationId: context.correlationID)
         return Self.receipt(submitted.answer).response(submitted.replayed ? .ok : .created)
     }
 
