@@ -102,38 +102,43 @@ enum LedgerWrites {
     /// The writes in `COPY … FROM STDIN` text format: tab-separated, `\N` for NULL, and
     /// backslash, tab, newline and carriage return escaped.
     static func copyText(_ writes: [LedgerWrite]) -> ByteBuffer {
-        var out = ""
-        out.reserveCapacity(writes.count * 1000)
+        var out = ByteBuffer()
+        out.reserveCapacity(writes.count * 1100)
         for write in writes {
             for (index, value) in values(write).enumerated() {
-                if index > 0 { out += "\t" }
+                if index > 0 { out.writeInteger(UInt8(ascii: "\t")) }
                 switch value {
-                case nil: out += "\\N"
-                case .text(let text)?, .json(let text)?: appendEscaped(text, to: &out)
-                case .integer(let number)?: out += String(number)
-                case .boolean(let flag)?: out += flag ? "t" : "f"
-                case .instant(let date)?: out += String(date.timeIntervalSince1970)
+                case nil: out.writeStaticString("\\N")
+                case .text(let text)?, .json(let text)?: writeEscaped(text, to: &out)
+                case .integer(let number)?: out.writeString(String(number))
+                case .boolean(let flag)?: out.writeInteger(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+                case .instant(let date)?: out.writeString(String(date.timeIntervalSince1970))
                 }
             }
-            out += "\n"
+            out.writeInteger(UInt8(ascii: "\n"))
         }
-        return ByteBuffer(string: out)
+        return out
     }
 
-    private static func appendEscaped(_ text: String, to out: inout String) {
-        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
-        guard text.utf8.contains(where: special) else {
-            out += text
-            return
-        }
-        for character in text.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(character)
+    private static func writeEscaped(_ text: String, to out: inout ByteBuffer) {
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            for (index, byte) in bytes.enumerated() {
+                let escape: UInt8
+                switch byte {
+                case UInt8(ascii: "\\"): escape = UInt8(ascii: "\\")
+                case UInt8(ascii: "\t"): escape = UInt8(ascii: "t")
+                case UInt8(ascii: "\n"): escape = UInt8(ascii: "n")
+                case UInt8(ascii: "\r"): escape = UInt8(ascii: "r")
+                default: continue
+                }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<index]))
+                out.writeInteger(UInt8(ascii: "\\"))
+                out.writeInteger(escape)
+                start = index + 1
             }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start...]))
         }
     }
 

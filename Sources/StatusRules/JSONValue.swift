@@ -150,8 +150,10 @@ extension JSONValue {
     /// The JSON Pointer of the first string (key or value) holding a NUL character, if any:
     /// valid JSON that PostgreSQL's jsonb, and many other systems, cannot store.
     public func firstNULPointer(_ pointer: String = "") -> String? {
+        // Every body goes through this: look first, and build a pointer only for the rare NUL.
+        guard containsNUL else { return nil }
         switch self {
-        case .string(let text): return text.utf8.contains(0) ? (pointer.isEmpty ? "/" : pointer) : nil
+        case .string: return pointer.isEmpty ? "/" : pointer
         case .array(let values):
             for (index, value) in values.enumerated() {
                 if let found = value.firstNULPointer(pointer + "/\(index)") { return found }
@@ -159,13 +161,28 @@ extension JSONValue {
             return nil
         case .object(let members):
             for key in members.keys.sorted() {
-                let path = pointer + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                let path = pointer + "/" + JSONValue.pointerToken(key)
                 if key.utf8.contains(0) { return path }
                 if let found = members[key]!.firstNULPointer(path) { return found }
             }
             return nil
         default: return nil
         }
+    }
+
+    private var containsNUL: Bool {
+        switch self {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let values): values.contains { $0.containsNUL }
+        case .object(let members): members.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        default: false
+        }
+    }
+
+    /// A key as a JSON Pointer reference token (RFC 6901: `~` as `~0`, `/` as `~1`).
+    public static func pointerToken(_ key: String) -> String {
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
+        return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 }
 

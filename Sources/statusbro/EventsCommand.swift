@@ -200,26 +200,27 @@ struct EventImport {
         var lines = ""
         for (line, outcome) in outcomes {
             summary.lines += 1
-            var result = "{\"line\":\(line),\"outcome\":"
             switch outcome {
             case .accepted(let submitted):
                 if submitted.replayed { summary.replayed += 1 } else { summary.accepted += 1 }
-                result += submitted.replayed ? "\"replayed\"" : "\"accepted\""
-                result += ",\"receipt\":" + submitted.answer.jsonValue.canonicalString
+                guard results != nil else { continue }
+                lines += "{\"line\":\(line),\"outcome\":" + (submitted.replayed ? "\"replayed\"" : "\"accepted\"")
+                lines += ",\"receipt\":" + submitted.answer.jsonText + "}\n"
             case .refused(let error, let deadLetterId):
                 summary.refused += 1
                 if deadLetterId != nil { summary.parked += 1 }
                 let kept = deadLetterId.map { " (kept as dead letter \($0))" } ?? ""
                 progress.note("line \(line): \(error.code): \(error.detail)\(kept)")
-                result += "\"refused\",\"code\":"
-                JSONValue.writeString(error.code, to: &result)
-                result += ",\"detail\":"
-                JSONValue.writeString(error.detail, to: &result)
-                if let deadLetterId { result += ",\"deadLetterId\":\"\(deadLetterId)\"" }
+                guard results != nil else { continue }
+                lines += "{\"line\":\(line),\"outcome\":\"refused\",\"code\":"
+                JSONValue.writeString(error.code, to: &lines)
+                lines += ",\"detail\":"
+                JSONValue.writeString(error.detail, to: &lines)
+                if let deadLetterId { lines += ",\"deadLetterId\":\"\(deadLetterId)\"" }
+                lines += "}\n"
             }
-            lines += result + "}\n"
         }
-        results?.write(Data(lines.utf8))
+        if let results, !lines.isEmpty { results.write(Data(lines.utf8)) }
     }
 }
 

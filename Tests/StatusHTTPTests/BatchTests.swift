@@ -145,6 +145,29 @@ struct BatchTests {
         }
     }
 
+    @Test("a batch large enough to be copied into PostgreSQL keeps every character: tabs, backslashes, \\N, å")
+    func copiedBatchKeepsText() async throws {
+        try await Harness.run { h in
+            let byggr = try await h.key("sundsvall", "byggr")
+            let admin = try await h.key("sundsvall", "municipality-admin")
+            // Identifiers may not hold control characters; the line's own text (tabs between tokens,
+            // escapes inside strings) and a parked line carry the rest.
+            let tricky = "Bygg\\lov \\N \\t å \u{1F600}"
+            var lines = (0..<40).map { n in
+                Harness.event(externalCaseId: "COPY-\(n)", status: "ANM", caseType: tricky)
+                    .replacingOccurrences(of: ",", with: ",\t")  // a literal tab between tokens is JSON whitespace
+            }
+            let malformed = "{\"messageId\":\t\"x\\\\y\", \"note\": \"\\N\\t\" "
+            lines.append(malformed)
+            let reply = try await batch(h, key: byggr, lines)
+            #expect(reply.json["accepted"] == .number(40) && reply.json["refused"] == .number(1), "\(reply.text.prefix(600))")
+            let shown = try await h.get("/api/v1/cases/COPY-7", key: admin)
+            #expect(shown.json["caseType"] == .string(tricky))
+            let parked = try await h.get("/api/v1/deadletters?state=pending", key: admin).json.arrayValue ?? []
+            #expect(parked.count == 1 && parked.first?["payload"] == .string(malformed))
+        }
+    }
+
     @Test("a body that is not a batch gets a precise problem: empty, not an array, too many events, too large, wrong media type")
     func badBodies() async throws {
         try await Harness.run { h in

@@ -53,7 +53,7 @@ extension CaseChange {
     /// Throws for a change that cannot be decided at all: an update of an unknown case, or a
     /// change that sets no status on a case that has none.
     public func decide(
-        on existing: CaseRecord?, snapshot: RuleSnapshot, origin: MessageOrigin, now: Date = Date(), eventId: UUID = UUID()
+        on existing: CaseRecord?, snapshot: RuleSnapshot, origin: MessageOrigin, now: Date = Date(), eventId: UUID? = nil
     ) throws(StatusError) -> CaseDecision {
         if requiresExistingCase && existing == nil {
             throw StatusError.notFound("no case '\(externalCaseId)'")
@@ -106,14 +106,15 @@ extension CaseChange {
             record = current
         } else {
             record = CaseRecord(
-                caseId: UUID(), externalCaseId: externalCaseId, flowInstanceId: flowInstanceId, caseType: caseType ?? "",
+                caseId: .timeOrdered(at: now), externalCaseId: externalCaseId, flowInstanceId: flowInstanceId, caseType: caseType ?? "",
                 organisationNumber: organisationNumber, sourceSystem: sourceSystem, rawStatus: rawStatus, status: target.name,
                 category: target.category, ruleVersion: snapshot.version, lastStatusChange: occurredAt, createdAt: now,
                 withdrawnAt: isDelete ? now : nil)
         }
 
         let event = CaseEvent(
-            eventId: eventId, caseId: record.caseId, messageId: origin.messageId, changeType: changeType, sourceSystem: sourceSystem,
+            eventId: eventId ?? .timeOrdered(at: now), caseId: record.caseId, messageId: origin.messageId, changeType: changeType,
+            sourceSystem: sourceSystem,
             rawStatus: rawStatus, status: target.name, category: target.category, ruleVersion: snapshot.version, applied: applied,
             occurredAt: occurredAt, recordedAt: now, correlationId: origin.correlationId, payload: origin.payload)
         return .applied(AppliedChange(caseRecord: record, event: event, created: existing == nil))

@@ -122,7 +122,7 @@ extension CaseLedger {
                         ordinal: index, scope: bad.scope,
                         origin: MessageOrigin(messageId: bad.messageId, payload: bad.payload, correlationId: correlationId),
                         externalCaseId: nil, expectedRevision: nil,
-                        effect: .park(deadLetterId: UUID(), code: bad.error.code, detail: bad.error.detail)))
+                        effect: .park(deadLetterId: .timeOrdered(), code: bad.error.code, detail: bad.error.detail)))
             }
 
             let report = try await tx.write(writes)
@@ -149,12 +149,12 @@ extension CaseLedger {
 
             for write in writes {
                 let index = write.ordinal
-                let deadLetterId = (report.parked[index] ?? write.deadLetterId).uuidString.lowercased()
+                let deadLetterId = (report.parked[index] ?? write.deadLetterId)?.uuidString.lowercased()
                 switch (items[index], decisions[index]) {
                 case (.message(let message), .applied(let applied)?):
                     results[index] = .accepted(Submitted(answer: message.answer(to: applied), replayed: false))
                 case (.message, .rejected(let rejection)?):
-                    results[index] = .refused(.rejected(rejection, deadLetterId: deadLetterId), deadLetterId: deadLetterId)
+                    results[index] = .refused(.rejected(rejection, deadLetterId: deadLetterId ?? ""), deadLetterId: deadLetterId)
                 case (.malformed(let bad), _):
                     results[index] = .refused(bad.error, deadLetterId: deadLetterId)
                 case (.message, nil):

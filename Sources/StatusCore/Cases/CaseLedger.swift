@@ -152,7 +152,8 @@ public struct CaseLedger: Sendable {
                 seen.store(Self.afterWrite(applied, seen: existing), tenant)
                 return Submitted(answer: message.answer(to: applied), replayed: false)
             case .rejected(let rejection):
-                throw parked(rejection, deadLetterId: report.parked[0] ?? write.deadLetterId, message: message, tenant: tenant)
+                throw parked(
+                    rejection, deadLetterId: report.parked[0] ?? write.deadLetterId ?? .timeOrdered(), message: message, tenant: tenant)
             }
         }
         throw StatusError.unavailable("the case kept changing while this message was applied; try again")
@@ -171,7 +172,7 @@ public struct CaseLedger: Sendable {
         switch outcome {
         case .answered(let submitted): return submitted
         case .rejected(let rejection, let deadLetterId):
-            throw parked(rejection, deadLetterId: deadLetterId ?? UUID(), message: message, tenant: tenant)
+            throw parked(rejection, deadLetterId: deadLetterId ?? .timeOrdered(), message: message, tenant: tenant)
         }
     }
 
@@ -218,7 +219,7 @@ public struct CaseLedger: Sendable {
         let effect: LedgerWrite.Effect
         switch decision {
         case .applied(let applied): effect = .apply(applied, answer: message.answer(to: applied).jsonText)
-        case .rejected(let rejection): effect = .park(deadLetterId: UUID(), code: rejection.code.rawValue, detail: rejection.detail)
+        case .rejected(let rejection): effect = .park(deadLetterId: .timeOrdered(), code: rejection.code.rawValue, detail: rejection.detail)
         }
         return LedgerWrite(
             ordinal: ordinal, scope: message.scope, origin: origin, externalCaseId: externalCaseId, expectedRevision: seen?.revision,
@@ -255,9 +256,9 @@ public struct CaseLedger: Sendable {
 
 extension LedgerWrite {
     /// The dead letter id a park proposes (storage may keep an earlier pending one instead).
-    var deadLetterId: UUID {
+    var deadLetterId: UUID? {
         if case .park(let id, _, _) = effect { return id }
-        return UUID()
+        return nil
     }
 }
 

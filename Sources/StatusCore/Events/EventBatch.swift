@@ -16,7 +16,7 @@ public enum EventBatch {
     /// The event on one line of text (without its line break).
     public static func item(line: some Collection<UInt8>) -> BatchItem<EventMessage> {
         let data = Data(line)
-        guard let value = try? JSONValue.parse(data) else {
+        guard let value = try? data.withUnsafeBytes({ try JSONValue.parse(bytes: $0) }) else {
             return .malformed(
                 MalformedMessage(
                     scope: EventMessage.scope, messageId: digest(data), payload: .string(storableText(data)),
@@ -37,7 +37,9 @@ public enum EventBatch {
         } else {
             do {
                 return .message(
-                    EventMessage(try EventSubmission(json: value), text: verbatim ? String(decoding: text, as: UTF8.self) : nil))
+                    EventMessage(
+                        try EventSubmission(json: value),
+                        text: verbatim ? text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } : nil))
             } catch let failure {
                 error = failure
             }

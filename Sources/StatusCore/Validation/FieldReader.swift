@@ -44,7 +44,7 @@ public struct FieldReader {
 
     /// The pointer of `key` under this reader.
     public func path(_ key: String) -> String {
-        pointer + "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        pointer + "/" + JSONValue.pointerToken(key)
     }
 
     /// Whether the body has `key` with a non-null value.
@@ -95,6 +95,16 @@ public struct FieldReader {
     /// What is wrong with a text field's value, if anything: blank, too long, or (for identifiers
     /// and codes, at most `maxIdentifierLength` long) containing control characters.
     public static func problem(withText text: String, maxLength: Int = FieldReader.maxIdentifierLength) -> String? {
+        // Every field of every message is checked here: plain ASCII, the usual case, needs no Foundation.
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            if utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return "must not be empty" }
+            if utf8.count > maxLength { return "must be at most \(maxLength) characters" }
+            if maxLength <= FieldReader.maxIdentifierLength, utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                return "must not contain control characters"
+            }
+            return nil
+        }
         if text.trimmingCharacters(in: .whitespaces).isEmpty { return "must not be empty" }
         if text.count > maxLength { return "must be at most \(maxLength) characters" }
         if maxLength <= FieldReader.maxIdentifierLength, text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {

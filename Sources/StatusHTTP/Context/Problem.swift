@@ -194,7 +194,7 @@ struct CorrelationMiddleware: RouterMiddleware {
         if let given, Self.isAcceptable(given) {
             id = given
         } else {
-            id = UUID().uuidString.lowercased()
+            id = UUID.timeOrdered().uuidString.lowercased()
         }
         context.correlationID = id
         context.logger[metadataKey: "correlationId"] = .string(id)
