@@ -46,7 +46,11 @@ public func buildRouter(
     let router = Router(context: StatusRequestContext.self)
     let metrics = StatusMetrics.shared
     router.add(middleware: CorrelationMiddleware())
-    router.add(middleware: RequestTelemetryMiddleware())
+    // Requests counted and timed per route pattern (never the raw path, so no identifier becomes a
+    // label), method and status; an access line at debug level (identity numbers masked by the
+    // log handler).
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware())
     if let adminDirectory = configuration.adminDirectory {
         router.add(middleware: ConsoleRedirectMiddleware())

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import PostgresNIO
+import StatusCore
 
 /// `statusbro`: the one executable. `serve` runs the service; the other commands administer it
 /// and work next to a running `serve` with no extra setup.
@@ -37,6 +38,10 @@ struct Statusbro: AsyncParsableCommand {
             }
         } catch let error as CommandFailure {
             FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            exit(withError: ExitCode(2))
+        } catch let error as StatusError {
+            // What the core refuses is explained in its own words, as the API would.
+            FileHandle.standardError.write(Data("Error: \(error.detail)\n".utf8))
             exit(withError: ExitCode(2))
         } catch let error as PSQLError {
             let message = error.serverInfo?[.message] ?? "\(error.code)"

@@ -56,8 +56,6 @@ public enum StatusError: Error, Sendable, Equatable {
     case forbidden(String)
     case notFound(String)
     case validationFailed([FieldError])
-    case payloadTooLarge(limit: Int)
-    case unsupportedMediaType(String)
     /// A rules violation; the message was kept as dead letter `deadLetterId`.
     case rejected(Rejection, deadLetterId: String)
     case duplicateMessageConflict(messageId: String)

@@ -35,11 +35,6 @@ struct Problem: Sendable {
                     detail: errors.count == 1 ? "\(errors[0].pointer): \(errors[0].message)" : "\(errors.count) fields are invalid",
                     errors: errors)
             }
-        case .payloadTooLarge(let limit):
-            self.init(
-                status: .contentTooLarge, code: error.code, title: "Request body too large", detail: "the limit is \(limit) bytes")
-        case .unsupportedMediaType(let detail):
-            self.init(status: .unsupportedMediaType, code: error.code, title: "Unsupported media type", detail: detail)
         case .rejected(let rejection, let deadLetterId):
             let status: HTTPResponse.Status = rejection.code == .illegalTransition ? .conflict : .unprocessableContent
             let titles: [RejectionCode: String] = [
@@ -61,6 +56,17 @@ struct Problem: Sendable {
                 detail: "\(findings.errors.count) error(s) in the rules document", findings: findings.errors)
         case .unavailable(let detail):
             self.init(status: .serviceUnavailable, code: error.code, title: "Service unavailable", detail: detail)
+        }
+    }
+
+    /// The problem for a request body the server will not read.
+    init(_ error: RequestBodyError) {
+        switch error {
+        case .tooLarge(let limit):
+            self.init(
+                status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", title: "Request body too large", detail: "the limit is \(limit) bytes")
+        case .unsupportedMediaType(let detail):
+            self.init(status: .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", title: "Unsupported media type", detail: detail)
         }
     }
 
@@ -140,6 +146,8 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as StatusError {
             return Problem(error).response
+        } catch let error as RequestBodyError {
+            return Problem(error).response
         } catch let error as StoreError {
             switch error {
             case .unavailable(let detail): return Problem(.unavailable(detail)).response
@@ -166,8 +174,8 @@ struct ProblemMiddleware: RouterMiddleware {
     static func problem(for status: HTTPResponse.Status) -> Problem {
         switch status {
         case .notFound: Problem(.notFound("no such resource"))
-        case .contentTooLarge: Problem(.payloadTooLarge(limit: StatusRequestContext.maxBodySize))
-        case .unsupportedMediaType: Problem(.unsupportedMediaType("expected application/json"))
+        case .contentTooLarge: Problem(RequestBodyError.tooLarge(limit: StatusRequestContext.maxBodySize))
+        case .unsupportedMediaType: Problem(RequestBodyError.unsupportedMediaType("expected application/json"))
         case .methodNotAllowed:
             Problem(
                 status: .methodNotAllowed, code: "NOT_FOUND", title: "Method not allowed",
