@@ -6,8 +6,10 @@
 import { api, describe } from "../api.js";
 import { can, confirmDialog, refreshActive, state, timeZone } from "../context.js";
 import { busy, h, message, replace } from "../dom.js";
-import { formatInstant } from "../rules.js";
-import { simulator, transitionMatrixView } from "../views.js";
+import { mappingChain } from "../pictures/chain.js";
+import { statusFlow } from "../pictures/flow.js";
+import { dataLanguage, formatInstant, mappingChanges } from "../rules.js";
+import { parkedCodes, simulator, transitionMatrixView } from "../views.js";
 import { prepare } from "./draft/findings.js";
 import { renderForm } from "./draft/form.js";
 import { jsonParts } from "./draft/json.js";
@@ -16,6 +18,8 @@ import { conflictActions, publishPanel } from "./draft/publish.js";
 import { showReport } from "./draft/report.js";
 
 let previewTimer = null;
+/** Codes of pending dead letters without a mapping, per source (fetched when the screen opens). */
+let parked = new Map();
 
 hooks.changed = () => {
   renderStatus();
@@ -54,7 +58,7 @@ export async function show(container) {
   setRoot(container);
   replace(container, h("p", { class: "help" }, "Loading the draft…"));
   try {
-    await load();
+    [, parked] = await Promise.all([load(), parkedCodes()]);
   } catch (error) {
     replace(
       container,
@@ -81,6 +85,7 @@ function render() {
   ui.form = h("div", { class: "draft-form", id: "draft-form", "data-testid": "draft-form" });
   const jsonView = jsonParts();
   ui.preview = h("div", { id: "draft-preview" });
+  ui.chainPreview = h("div", { id: "draft-chain-preview" });
   ui.sim = simulator({ getDocument: () => currentDocument(), prefix: "draft-sim", against: "with this draft (not yet published)" });
 
   replace(
@@ -98,6 +103,13 @@ function render() {
     ui.results,
     ui.form,
     jsonView.panel,
+    h(
+      "section",
+      { class: "panel", "aria-labelledby": "chain-preview-title" },
+      h("h2", { id: "chain-preview-title" }, "Mapping chain in this draft"),
+      h("p", { class: "help" }, "What the draft changes compared with the active release is marked (new, changed, removed), and so are codes of pending dead letters: still without a mapping, or mapped by the draft and waiting for a replay after you publish."),
+      ui.chainPreview,
+    ),
     h("section", { class: "panel", "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "Allowed moves in this draft"), ui.preview),
     ui.sim.element,
     can("rules:publish") ? publishPanel() : h("p", { class: "help", "data-testid": "no-publish" }, "Your key may edit and save drafts, but not publish them."),
@@ -137,7 +149,16 @@ function schedulePreview() {
 
 function renderPreview() {
   if (!ui.preview) return;
-  replace(ui.preview, transitionMatrixView(currentDocument(), "draft-matrix"));
+  const document = currentDocument();
+  const lang = dataLanguage(document);
+  replace(ui.preview, statusFlow(document, { testid: "draft-flow", lang }), transitionMatrixView(document, "draft-matrix"));
+  const changes = mappingChanges(state.active?.document, document);
+  replace(
+    ui.chainPreview,
+    Object.keys(document.sources || {}).map((source, index) =>
+      mappingChain(document, source, { parked: parked.get(source) || [], changes: changes.codes.get(source) || new Map(), changedCategories: changes.categories, index: 100 + index, lang }),
+    ),
+  );
 }
 
 async function validate(button) {
