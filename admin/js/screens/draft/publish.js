@@ -4,9 +4,12 @@
 
 import { api, describe } from "../../api.js";
 import { notify, refreshActive, state } from "../../context.js";
-import { busy, h, message, replace } from "../../dom.js";
+import { h, message, replace } from "../../dom.js";
+import { startProgress } from "../../progress.js";
+import { impactSentence } from "../../rules.js";
 import { placeFindings, prepare, summarize } from "./findings.js";
-import { currentDocument, hooks, model, rememberBase, ui } from "./model.js";
+import { currentDocument, hooks, model, rememberBase, root, ui } from "./model.js";
+import { showReport } from "./report.js";
 
 /** What the person may do when the active release moved on: compare, publish over it on purpose, or start again. */
 export function conflictActions(base, activeVersion) {
@@ -44,6 +47,7 @@ export function publishPanel() {
   const comment = h("textarea", { id: "publish-comment", "data-testid": "publish-comment", rows: "2", maxlength: "2000" });
   const button = h("button", { type: "submit", class: "button primary", id: "draft-publish", "data-testid": "draft-publish" }, "Publish");
   ui.publishResult = h("div", { id: "publish-result", "data-testid": "publish-result", "aria-live": "polite" });
+  ui.publishProgress = h("div", { id: "publish-progress-host" });
   return h(
     "section",
     { class: "panel publish", "aria-labelledby": "publish-title" },
@@ -63,25 +67,67 @@ export function publishPanel() {
           }
           comment.removeAttribute("aria-invalid");
           if (!prepare()) return;
-          await busy(button, () => publish(comment), "Publishing…");
+          await publish(comment, button);
         },
       },
       h("div", { class: "field" }, h("label", { for: "publish-comment" }, "Comment (what changed and why)"), comment),
       button,
     ),
+    ui.publishProgress,
     ui.publishResult,
   );
 }
 
-async function publish(comment) {
+/**
+ * Publishes in steps the page can name but not measure: check the draft and compute its impact,
+ * publish, keep the shared draft in step. A busy bar with the time elapsed shows meanwhile, and
+ * nothing that could change the draft can be pressed.
+ */
+async function publish(comment, button) {
   const document = currentDocument();
   const base = model.base;
+  replace(ui.publishResult);
+  const controls = [button, comment, ...root.querySelectorAll(".toolbar button")];
+  const task = startProgress(ui.publishProgress, { label: `Publishing the draft over version ${base}`, controls, testid: "publish-progress" });
+  let impact = null;
+  try {
+    task.step("Step 1 of 2: checking the draft and computing its impact on existing cases…");
+    const report = await api("POST", "/admin/v1/rules/validate", { body: { document } });
+    if (!report.valid) {
+      showReport(report);
+      const errors = (report.errors || []).length;
+      const failed = (report.tests || []).filter((test) => !test.passed).length;
+      task.finish("Nothing was published.", "failed");
+      replace(
+        ui.publishResult,
+        message(
+          "error",
+          h("p", { "data-testid": "publish-invalid" }, `Nothing was published: the draft has ${errors} error(s)${failed ? ` and ${failed} failing rule test(s)` : ""}, shown next to the fields they concern.`),
+        ),
+      );
+      return;
+    }
+    impact = report.impact;
+    task.step(`Step 2 of 2: publishing (${impactSentence(impact).replace(/\.$/, "")})…`);
+  } catch (error) {
+    task.finish("Nothing was published.", "failed");
+    replace(ui.publishResult, message("error", describe(error)));
+    return;
+  }
   try {
     const { version } = await api("POST", "/admin/v1/rules/publish", { body: { baseVersion: base, comment: comment.value.trim(), document } });
     model.base = version;
     model.inferredBase = false;
     comment.value = "";
-    replace(ui.publishResult, message("success", h("span", { "data-testid": "publish-success" }, `Published version ${version}. It is the active release now.`)));
+    task.finish(`Published version ${version}.`);
+    replace(
+      ui.publishResult,
+      message(
+        "success",
+        h("span", { "data-testid": "publish-success" }, `Published version ${version}. It is the active release now.`),
+        h("p", { "data-testid": "publish-impact" }, impact.casesChangingStatus ? impactSentence(impact).replace("would change", "changed") + "." : "No existing case changed status."),
+      ),
+    );
     notify("success", `Version ${version} of the rules is active.`);
     try {
       await refreshActive();
@@ -96,6 +142,7 @@ async function publish(comment) {
     }
     hooks.renderStatus();
   } catch (error) {
+    task.finish("Nothing was published.", "failed");
     if (error.code === "VERSION_CONFLICT") {
       const activeVersion = error.problem.activeVersion ?? "a newer version";
       try {
