@@ -236,4 +236,6 @@ async function replayCode(entry) {
     replace(ui.replayResult, message("error", describe(error)));
   }
   await Promise.all([loadCases(), loadIngest(), loadDeadLetters()]);
+  // The Replay button was redrawn with the list: keep the keyboard where the outcome is.
+  if (!root.contains(document.activeElement)) ui.progress.querySelector(".progress")?.focus();
 }
