@@ -22,6 +22,7 @@ public struct StatusServices: Sendable {
     public let cases: CaseDirectory
     public let feed: ChangeFeedReader
     public let deadLetters: DeadLetterDesk
+    public let statistics: TenantStatistics
     public let norway: NorwegianSubmissions
     public let keys: APIKeyAuthenticator
     public let keyStore: any APIKeyStore
@@ -45,6 +46,7 @@ public struct StatusServices: Sendable {
                 EventDeadLetterDecoder(), NorwegianDeadLetterDecoder(scope: DIBK.receiptScope),
                 NorwegianDeadLetterDecoder(scope: DIBK.updateScope),
             ] + deadLetterDecoders, logger: logger)
+        self.statistics = TenantStatistics(store: store)
         self.norway = NorwegianSubmissions(store: store, ledger: ledger)
         self.keys = APIKeyAuthenticator(store: keyStore)
         self.keyStore = keyStore

@@ -91,6 +91,7 @@ public func buildRouter(
     router.group("admin/v1").add(middleware: authentication)
         .addRoutes(RulesController(rules: services.rules).endpoints)
         .addRoutes(AuditController(rules: services.rules).endpoints)
+        .addRoutes(StatisticsController(statistics: services.statistics).endpoints)
     return router
 }
 

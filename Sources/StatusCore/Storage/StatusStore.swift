@@ -98,6 +98,13 @@ public protocol TenantTransaction: Sendable {
     /// How many current cases show each code.
     func codeUsage() async throws -> [CodeUsage]
 
+    // MARK: Statistics
+
+    /// Events recorded and messages dead-lettered since `since`, per UTC hour; hours with neither are left out.
+    func ingestCounts(since: Date) async throws -> [IngestHour]
+    /// Pending dead letters grouped by problem code and by the source system and raw code their message carries.
+    func pendingDeadLetterGroups() async throws -> [PendingDeadLetterGroup]
+
     // MARK: Norwegian submissions
 
     /// The case (its external id) a DiBK innsendingReferanse belongs to.
