@@ -26,6 +26,7 @@ public struct StatusServices: Sendable {
     public let norway: NorwegianSubmissions
     public let keys: APIKeyAuthenticator
     public let keyStore: any APIKeyStore
+    public let keyIssuer: APIKeyIssuer
     public let health: any HealthProbe
 
     /// The services over `store`, replaying dead letters with `decoders` (events and the Norwegian messages are always included).
@@ -50,6 +51,7 @@ public struct StatusServices: Sendable {
         self.norway = NorwegianSubmissions(store: store, ledger: ledger)
         self.keys = APIKeyAuthenticator(store: keyStore)
         self.keyStore = keyStore
+        self.keyIssuer = APIKeyIssuer(store: store, keys: keyStore, authenticator: keys)
         self.health = health
     }
 }

@@ -5,11 +5,15 @@ import StatusRules
 public struct APIKeyIssuer: Sendable {
     let store: any StatusStore
     let keys: any APIKeyStore
+    /// This process's authenticator, told at once of a revocation (other processes hear of it
+    /// through the database's notification).
+    let authenticator: APIKeyAuthenticator?
 
     /// An issuer checking roles against `store`'s active rules and keeping keys in `keys`.
-    public init(store: any StatusStore, keys: any APIKeyStore) {
+    public init(store: any StatusStore, keys: any APIKeyStore, authenticator: APIKeyAuthenticator? = nil) {
         self.store = store
         self.keys = keys
+        self.authenticator = authenticator
     }
 
     /// A key just issued: shown once, only its hash is kept.
@@ -41,5 +45,6 @@ public struct APIKeyIssuer: Sendable {
     public func revoke(keyId: String) async throws {
         guard let tenant = APIKeyFormat.tenant(ofKeyId: keyId) else { throw StatusError.invalid("/keyId", "'\(keyId)' is not a key id") }
         guard try await keys.revokeKey(tenant: tenant, keyId: keyId) else { throw StatusError.notFound("no key '\(keyId)'") }
+        authenticator?.forget(tenant: tenant)
     }
 }
