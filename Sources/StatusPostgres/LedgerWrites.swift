@@ -5,7 +5,7 @@ import PostgresNIO
 import StatusCore
 import StatusRules
 
-/// The ledger's writes as `statusbro_apply_changes` reads them (`sql/003_ingest.sql`): a JSON array
+/// The ledger's writes as `statusbro_apply_changes` reads them (`sql/004_faces.sql`): a JSON array
 /// of `statusbro_change` objects, and the rows it reports back.
 enum LedgerWrites {
     /// The writes as the JSON text bound to `p_changes`. Instants are seconds since the epoch
@@ -33,6 +33,7 @@ enum LedgerWrites {
                 object.string("flow_instance_id", record.flowInstanceId)
                 object.string("case_type", record.caseType)
                 object.string("organisation_number", record.organisationNumber)
+                object.string("party", record.party)
                 object.string("source_system", event.sourceSystem)
                 object.string("raw_status", event.rawStatus)
                 object.string("status", event.status)
@@ -95,7 +96,7 @@ enum LedgerWrites {
                         status: try r[12].decode(String.self), category: try r[13].decode(String.self),
                         ruleVersion: try r[14].decode(Int.self), lastStatusChange: try r[15].decode(Date.self),
                         createdAt: try r[16].decode(Date.self), withdrawnAt: try r[17].decode(Date?.self),
-                        revision: try r[18].decode(Int64.self))
+                        party: try r[19].decode(String?.self), revision: try r[18].decode(Int64.self))
                 }
                 report.stale[externalCaseId] = .some(current)
             case "parked":
@@ -114,7 +115,7 @@ enum LedgerWrites {
 struct RecordChangesStatement: PostgresPreparedStatement {
     static let sql =
         "CALL statusbro_record_changes($1, $2::json"
-        + String(repeating: ", NULL", count: 19) + ")"
+        + String(repeating: ", NULL", count: 20) + ")"
     typealias Row = PostgresRow
 
     var tenant: String

@@ -41,10 +41,15 @@ struct Problem: Sendable {
         case .unsupportedMediaType(let detail):
             self.init(status: .unsupportedMediaType, code: error.code, title: "Unsupported media type", detail: detail)
         case .rejected(let rejection, let deadLetterId):
-            let status: HTTPResponse.Status = rejection.code == .illegalTransition ? .conflict : .unprocessableContent
+            let status: HTTPResponse.Status =
+                switch rejection.code {
+                case .illegalTransition: .conflict
+                case .caseNotFound: .notFound
+                case .unknownSourceSystem, .unmappedStatus: .unprocessableContent
+                }
             let titles: [RejectionCode: String] = [
                 .unknownSourceSystem: "Unknown source system", .unmappedStatus: "Unmapped status",
-                .illegalTransition: "Transition not allowed",
+                .illegalTransition: "Transition not allowed", .caseNotFound: "Not found",
             ]
             self.init(status: status, code: error.code, title: titles[rejection.code] ?? "Rejected", detail: rejection.detail)
             extensions["deadLetterId"] = .string(deadLetterId)
