@@ -134,6 +134,12 @@ struct Problem: Sendable {
     }
 }
 
+/// A core error with members a face adds to its problem document (NAV's `errorType`).
+struct DecoratedProblem: Error {
+    var error: StatusError
+    var extensions: [String: JSONValue]
+}
+
 /// Turns every error into a problem document. Core errors get their own code; Hummingbird's
 /// (no route, body too large) theirs; anything else is logged and answered 500 `INTERNAL`
 /// without detail, so no stack trace, SQL or internal name ever reaches a client.
@@ -145,6 +151,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as StatusError {
             return Problem(error).response
+        } catch let error as DecoratedProblem {
+            var problem = Problem(error.error)
+            problem.extensions.merge(error.extensions) { _, face in face }
+            return problem.response
         } catch let error as StoreError {
             switch error {
             case .unavailable(let detail): return Problem(.unavailable(detail)).response
@@ -184,8 +194,9 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// Reads or assigns the request's correlation id (`X-Correlation-ID`, or NAV's `Nav-Call-Id`),
-/// puts it in the log metadata, and echoes it on every response, problems included.
+/// Reads or assigns the request's correlation id (`X-Correlation-ID`, or NAV's `Nav-Call-Id`, which
+/// wins on `/nav/…`), puts it in the log metadata, and echoes it on every response, problems
+/// included; an acceptable `Nav-Call-Id` is echoed under its own name too.
 struct CorrelationMiddleware: RouterMiddleware {
     typealias Context = StatusRequestContext
 
@@ -194,7 +205,12 @@ struct CorrelationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let given = request.headers[Self.header] ?? request.headers[Self.navHeader]
+        // NAV's routes are NAV's clients: their own header names the call there.
+        let nav = request.uri.path.hasPrefix("/nav/")
+        let given =
+            nav
+            ? request.headers[Self.navHeader] ?? request.headers[Self.header]
+            : request.headers[Self.header] ?? request.headers[Self.navHeader]
         let id: String
         if let given, Self.isAcceptable(given) {
             id = given
@@ -205,6 +221,7 @@ struct CorrelationMiddleware: RouterMiddleware {
         context.logger[metadataKey: "correlationId"] = .string(id)
         var response = try await next(request, context)
         response.headers[Self.header] = id
+        if let call = request.headers[Self.navHeader], Self.isAcceptable(call) { response.headers[Self.navHeader] = call }
         return response
     }
 
