@@ -59,6 +59,28 @@ from conftest import ARTIFACTS, HOME, Server, create_key, database_url, eventual
 
 schemathesis.experimental.OPEN_API_3_1.enable()
 
+
+@schemathesis.serializer("application/x-ndjson")
+class NDJSONSerializer:
+    """`POST /api/v1/events:batch` takes NDJSON text (the document types it a string); schemathesis
+    3.39 knows no serializer for it and would stop the whole run at that operation."""
+
+    @staticmethod
+    def _data(value):
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        lines = value if isinstance(value, list) else [value]
+        return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
+
+    def as_requests(self, context, value):
+        return {"data": self._data(value)}
+
+    def as_werkzeug(self, context, value):
+        return {"data": self._data(value)}
+
+
 # Generated examples per operation (positive and negative together), on top of the document's own
 # examples. With the read-backs, about 2,150 checked responses in two minutes on two cores.
 MAX_EXAMPLES = 75
@@ -99,6 +121,8 @@ EXPLAINED_REFUSALS = [
     ("POST /api/v1/events", "/organisationNumber", "check digit"),
     # "A token this server did not issue is 400"
     ("GET /api/v1/changes", "/query/offset", "not an offset this server issued"),
+    # "a body that cannot be read as a batch at all (no events, …) is 400"
+    ("POST /api/v1/events:batch", "/", "the body holds no events"),
     # "by innsendingReferanse …, or by saksaar and sakssekvensnummer; … neither is 400"
     ("GET /dibk/api/v1/status", "/query", "give innsendingReferanse, or saksaar and sakssekvensnummer"),
     # "a portal status of the rules used, else 400"
@@ -319,6 +343,10 @@ def breaks_the_document_as_sent(case, response):
     test of its own for the latter, but it marks the path parameters of an operation that has none
     as negated, so it never lets such a case through.)"""
     meta = case.meta
+    # NDJSON is text, and the document types it a string: whatever was generated, what went over
+    # the wire is a string (the serializer wrote it as JSON lines).
+    if meta is not None and meta.body and meta.body.is_negative and case.media_type == "application/x-ndjson":
+        return False
     if meta is None or (meta.body and meta.body.is_negative):
         return True
     if case.operation.path_parameters and meta.path_parameters and meta.path_parameters.is_negative:
