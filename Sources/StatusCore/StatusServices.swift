@@ -24,12 +24,16 @@ public struct StatusServices: Sendable {
     public let deadLetters: DeadLetterDesk
     public let statistics: TenantStatistics
     public let norway: NorwegianSubmissions
+    /// NAV's Aktivitetskort.
+    public let nav: Aktivitetsplan
+    /// STAR's web-service messages (Denmark).
+    public let star: STARService
     public let keys: APIKeyAuthenticator
     public let keyStore: any APIKeyStore
     public let keyIssuer: APIKeyIssuer
     public let health: any HealthProbe
 
-    /// The services over `store`, replaying dead letters with `decoders` (events and the Norwegian messages are always included).
+    /// The services over `store`, replaying dead letters with `decoders` (those of every face are always included).
     public init(
         store: any StatusStore, keyStore: any APIKeyStore, health: any HealthProbe, registry: RulesRegistry = RulesRegistry(),
         deadLetterDecoders: [any DeadLetterDecoder] = [], logger: Logger
@@ -45,10 +49,12 @@ public struct StatusServices: Sendable {
             store: store, ledger: ledger,
             decoders: [
                 EventDeadLetterDecoder(), NorwegianDeadLetterDecoder(scope: DIBK.receiptScope),
-                NorwegianDeadLetterDecoder(scope: DIBK.updateScope),
+                NorwegianDeadLetterDecoder(scope: DIBK.updateScope), AktivitetskortDeadLetterDecoder(), STARDeadLetterDecoder(),
             ] + deadLetterDecoders, logger: logger)
         self.statistics = TenantStatistics(store: store)
         self.norway = NorwegianSubmissions(store: store, ledger: ledger)
+        self.nav = Aktivitetsplan(ledger: ledger, deadLetters: deadLetters)
+        self.star = STARService(store: store, ledger: ledger)
         self.keys = APIKeyAuthenticator(store: keyStore)
         self.keyStore = keyStore
         self.keyIssuer = APIKeyIssuer(store: store, keys: keyStore, authenticator: keys)

@@ -88,6 +88,8 @@ public func buildRouter(
         .addRoutes(FeedController(feed: services.feed).endpoints)
     router.group("dibk/api/v1").add(middleware: authentication)
         .addRoutes(NorwayController(norway: services.norway, publicBaseURL: configuration.publicBaseURL).endpoints)
+    router.group("nav/aktivitetskort").add(middleware: authentication).addRoutes(AktivitetskortController(nav: services.nav).endpoints)
+    router.group("star/v1").add(middleware: authentication).addRoutes(STARController(star: services.star).endpoints)
     router.group("admin/v1").add(middleware: authentication)
         .addRoutes(RulesController(rules: services.rules).endpoints)
         .addRoutes(AuditController(rules: services.rules).endpoints)

@@ -304,14 +304,14 @@ final class AdmissionGate: Sendable {
 /// The columns of `cases`, in the order every case query selects them.
 enum CaseColumns {
     static let list =
-        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at, revision"
+        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at, revision, party"
 
-    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?, Int64)
+    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?, Int64, String?)
 
     static func record(_ r: Row) -> CaseRecord {
         CaseRecord(
             caseId: r.0, externalCaseId: r.1, flowInstanceId: r.2, caseType: r.3, organisationNumber: r.4, sourceSystem: r.5,
             rawStatus: r.6, status: r.7, category: r.8, ruleVersion: r.9, lastStatusChange: r.10, createdAt: r.11, withdrawnAt: r.12,
-            revision: r.13)
+            party: r.14, revision: r.13)
     }
 }

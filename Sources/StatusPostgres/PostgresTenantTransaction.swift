@@ -162,6 +162,48 @@ struct PostgresTenantTransaction: TenantTransaction {
         return records
     }
 
+    func cases(party: String, sourceSystem: String) async throws -> [CaseRecord] {
+        let rows = try await run(
+            """
+            SELECT \(unescaped: CaseColumns.list) FROM cases
+             WHERE tenant_id = \(t) AND party = \(party) AND source_system = \(sourceSystem)
+             ORDER BY created_at, case_id
+            """)
+        var records: [CaseRecord] = []
+        for try await row in rows.decode(CaseColumns.Row.self) { records.append(CaseColumns.record(row)) }
+        return records
+    }
+
+    func events(caseIds: [UUID]) async throws -> [CaseEvent] {
+        guard !caseIds.isEmpty else { return [] }
+        let rows = try await run(
+            """
+            SELECT \(unescaped: Self.eventColumns) FROM case_events e
+             WHERE e.tenant_id = \(t) AND e.case_id = ANY(\(caseIds)::uuid[]) ORDER BY e.recorded_at, e.event_id
+            """)
+        var events: [CaseEvent] = []
+        for try await row in rows.decode(EventRow.self) { events.append(Self.event(row)) }
+        return events
+    }
+
+    func erase(_ erasure: CaseErasure, requestDigests: [String: String]) async throws -> Int {
+        var members: [String: JSONValue] = [
+            "erasure_id": .string(erasure.erasureId.uuidString), "case_id": .string(erasure.caseId.uuidString),
+            "scope": .string(erasure.scope), "erased_by": .string(erasure.erasedBy), "source_system": .string(erasure.sourceSystem),
+            "correlation_id": .string(erasure.correlationId), "rule_version": .number(Double(erasure.ruleVersion)),
+            "kept_event_id": .string(erasure.keptEventId.uuidString),
+        ]
+        if let reason = erasure.reason { members["reason"] = .string(reason) }
+        if let messageId = erasure.messageId { members["message_id"] = .string(messageId) }
+        if let requestedAt = erasure.requestedAt { members["requested_at"] = .string(RFC3339.format(requestedAt)) }
+        let object = JSONValue.object(members).canonicalString
+        let digests = JSONValue.object(requestDigests.mapValues(JSONValue.string)).canonicalString
+        casesChange()
+        let rows = try await run("SELECT statusbro_erase_case(\(object)::json, \(digests)::json)")
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
     // MARK: Change feed
 
     func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int {
@@ -175,8 +217,8 @@ struct PostgresTenantTransaction: TenantTransaction {
                     AS r(source_system, raw_status, recorded_status, status, category)
             ), written AS (
                 -- one entry per live case whose shown status the release changes, in case order
-                INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
-                SELECT c.tenant_id, c.case_id, c.external_case_id, remap.status, remap.category, 'rules', \(version)
+                INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version, party)
+                SELECT c.tenant_id, c.case_id, c.external_case_id, remap.status, remap.category, 'rules', \(version), c.party
                   FROM cases c JOIN remap ON c.source_system = remap.source_system AND c.raw_status = remap.raw_status
                                          AND c.status = remap.recorded_status
                  WHERE c.tenant_id = \(t) AND c.withdrawn_at IS NULL
@@ -201,18 +243,18 @@ struct PostgresTenantTransaction: TenantTransaction {
     func feedEntries(after: Int64, upTo: Int64, since: Date, limit: Int) async throws -> [FeedEntry] {
         let rows = try await run(
             """
-            SELECT position, case_id, external_case_id, status, category, reason, changed_at FROM feed_entries
+            SELECT position, case_id, external_case_id, status, category, reason, changed_at, party FROM feed_entries
              WHERE tenant_id = \(t) AND position > \(after) AND position <= \(upTo) AND changed_at >= \(since)
              ORDER BY position LIMIT \(limit)
             """)
         var entries: [FeedEntry] = []
-        for try await (position, caseId, externalCaseId, status, category, reason, changedAt) in rows.decode(
-            (Int64, UUID, String, String?, String?, String, Date).self)
+        for try await (position, caseId, externalCaseId, status, category, reason, changedAt, party) in rows.decode(
+            (Int64, UUID, String, String?, String?, String, Date, String?).self)
         {
             entries.append(
                 FeedEntry(
                     position: position, caseId: caseId, externalCaseId: externalCaseId, status: status, category: category,
-                    reason: ChangeReason(rawValue: reason) ?? .event, changedAt: changedAt))
+                    reason: ChangeReason(rawValue: reason) ?? .event, changedAt: changedAt, party: party))
         }
         return entries
     }
@@ -220,14 +262,14 @@ struct PostgresTenantTransaction: TenantTransaction {
     // MARK: Dead letters
 
     static let deadLetterColumns =
-        "dead_letter_id, scope, message_id, code, detail, payload, correlation_id, received_at, state, attempts, replayed_at, replay_result"
+        "dead_letter_id, scope, message_id, code, detail, payload, correlation_id, received_at, state, attempts, replayed_at, replay_result, external_case_id"
 
-    typealias DeadLetterRow = (UUID, String, String?, String, String, JSONValue, String, Date, String, Int, Date?, JSONValue?)
+    typealias DeadLetterRow = (UUID, String, String?, String, String, JSONValue, String, Date, String, Int, Date?, JSONValue?, String?)
 
     static func deadLetter(_ r: DeadLetterRow) -> DeadLetter {
         DeadLetter(
-            id: r.0, scope: r.1, messageId: r.2, code: r.3, detail: r.4, payload: r.5, correlationId: r.6, receivedAt: r.7,
-            state: DeadLetter.State(rawValue: r.8) ?? .pending, attempts: r.9, replayedAt: r.10, replayResult: r.11)
+            id: r.0, scope: r.1, messageId: r.2, externalCaseId: r.12, code: r.3, detail: r.4, payload: r.5, correlationId: r.6,
+            receivedAt: r.7, state: DeadLetter.State(rawValue: r.8) ?? .pending, attempts: r.9, replayedAt: r.10, replayResult: r.11)
     }
 
     func lockDeadLetter(id: UUID) async throws -> DeadLetter? {
@@ -237,11 +279,12 @@ struct PostgresTenantTransaction: TenantTransaction {
         return nil
     }
 
-    func deadLetters(state: DeadLetter.State?, limit: Int) async throws -> [DeadLetter] {
+    func deadLetters(state: DeadLetter.State?, scope: String?, limit: Int) async throws -> [DeadLetter] {
         let rows = try await run(
             """
             SELECT \(unescaped: Self.deadLetterColumns) FROM dead_letters
              WHERE tenant_id = \(t) AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+               AND (\(scope)::text IS NULL OR scope = \(scope))
              ORDER BY received_at, dead_letter_id LIMIT \(limit)
             """)
         var letters: [DeadLetter] = []

@@ -93,7 +93,7 @@ struct IsolationTests {
         }
         let expected: Set = [
             "rule_releases", "rule_drafts", "cases", "case_events", "idempotency_keys", "dead_letters", "feed_entries", "api_keys",
-            "dibk_references", "dibk_case_numbers", "dibk_updates",
+            "dibk_references", "dibk_case_numbers", "dibk_updates", "case_erasures",
         ]
         #expect(Set(tables.map(\.0)) == expected)
         for (table, enabled, forced) in tables {

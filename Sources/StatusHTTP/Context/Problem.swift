@@ -36,10 +36,15 @@ struct Problem: Sendable {
                     errors: errors)
             }
         case .rejected(let rejection, let deadLetterId):
-            let status: HTTPResponse.Status = rejection.code == .illegalTransition ? .conflict : .unprocessableContent
+            let status: HTTPResponse.Status =
+                switch rejection.code {
+                case .illegalTransition: .conflict
+                case .caseNotFound: .notFound
+                case .unknownSourceSystem, .unmappedStatus: .unprocessableContent
+                }
             let titles: [RejectionCode: String] = [
                 .unknownSourceSystem: "Unknown source system", .unmappedStatus: "Unmapped status",
-                .illegalTransition: "Transition not allowed",
+                .illegalTransition: "Transition not allowed", .caseNotFound: "Not found",
             ]
             self.init(status: status, code: error.code, title: titles[rejection.code] ?? "Rejected", detail: rejection.detail)
             extensions["deadLetterId"] = .string(deadLetterId)
@@ -135,6 +140,11 @@ struct Problem: Sendable {
     }
 }
 
+/// A problem document with members a face adds to it (NAV's `errorType`).
+struct DecoratedProblem: Error {
+    var problem: Problem
+}
+
 /// Turns every error into a problem document. Core errors get their own code; Hummingbird's
 /// (no route, body too large) theirs; anything else is logged and answered 500 `INTERNAL`
 /// without detail, so no stack trace, SQL or internal name ever reaches a client.
@@ -148,6 +158,8 @@ struct ProblemMiddleware: RouterMiddleware {
             return Problem(error).response
         } catch let error as RequestBodyError {
             return Problem(error).response
+        } catch let error as DecoratedProblem {
+            return error.problem.response
         } catch let error as StoreError {
             switch error {
             case .unavailable(let detail): return Problem(.unavailable(detail)).response
@@ -187,8 +199,9 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// Reads or assigns the request's correlation id (`X-Correlation-ID`, or NAV's `Nav-Call-Id`),
-/// puts it in the log metadata, and echoes it on every response, problems included.
+/// Reads or assigns the request's correlation id (`X-Correlation-ID`, or NAV's `Nav-Call-Id`, which
+/// wins on `/nav/…`), puts it in the log metadata, and echoes it on every response, problems
+/// included; an acceptable `Nav-Call-Id` is echoed under its own name too.
 struct CorrelationMiddleware: RouterMiddleware {
     typealias Context = StatusRequestContext
 
@@ -197,7 +210,12 @@ struct CorrelationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let given = request.headers[Self.header] ?? request.headers[Self.navHeader]
+        // NAV's routes are NAV's clients: their own header names the call there.
+        let nav = request.uri.path.hasPrefix("/nav/")
+        let given =
+            nav
+            ? request.headers[Self.navHeader] ?? request.headers[Self.header]
+            : request.headers[Self.header] ?? request.headers[Self.navHeader]
         let id: String
         if let given, Self.isAcceptable(given) {
             id = given
@@ -208,6 +226,7 @@ struct CorrelationMiddleware: RouterMiddleware {
         context.logger[metadataKey: "correlationId"] = .string(id)
         var response = try await next(request, context)
         response.headers[Self.header] = id
+        if let call = request.headers[Self.navHeader], Self.isAcceptable(call) { response.headers[Self.navHeader] = call }
         return response
     }
 
