@@ -255,6 +255,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             case "40001", "40P01": return StoreError.conflict("serialization")
             case "57P01", "57P02", "57P03", "53300": return StoreError.unavailable("the database is shutting down or full")
             case "57014", "55P03": return StoreError.unavailable("the database took too long; try again")
+            // The connection ended by idle_in_transaction_session_timeout: a slow moment, not a fault.
+            case "25P03": return StoreError.unavailable("the database ended a transaction that waited too long; try again")
             default:
                 let info = error.serverInfo
                 return StoreError.failed(
