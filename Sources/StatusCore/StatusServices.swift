@@ -43,8 +43,8 @@ public struct StatusServices: Sendable {
         self.rules = RulesAdministration(store: store, registry: registry, logger: logger)
         self.ledger = CaseLedger(store: store, logger: logger)
         self.events = EventRecorder(ledger: ledger, logger: logger)
-        self.cases = CaseDirectory(store: store, registry: registry)
-        self.feed = ChangeFeedReader(store: store, registry: registry)
+        self.cases = CaseDirectory(store: store)
+        self.feed = ChangeFeedReader(store: store)
         self.deadLetters = DeadLetterDesk(
             store: store, ledger: ledger,
             decoders: [

@@ -17,8 +17,10 @@ struct FeedController {
     }
 
     func changes(_ request: Request, context: StatusRequestContext) async throws -> Response {
-        let (principal, _) = try context.require(.feedRead)
-        let page = try await feed.page(tenant: principal.tenant, after: try Self.offset(request), limit: try Self.limit(request))
+        let (principal, snapshot) = try context.require(.feedRead)
+        let page = try await feed.page(
+            tenant: principal.tenant, after: try Self.offset(request), limit: try Self.limit(request),
+            retentionDays: snapshot.document.feedRetentionDays)
         return JSONOut.object([
             ("offset", .string(page.next.token)),
             (
@@ -40,8 +42,10 @@ struct FeedController {
     /// touched, each once. `limit` counts changes, not parties, and the offset moves past every
     /// change read, also when none of them names a party.
     func parties(_ request: Request, context: StatusRequestContext) async throws -> Response {
-        let (principal, _) = try context.require(.feedRead)
-        let page = try await feed.page(tenant: principal.tenant, after: try Self.offset(request), limit: try Self.limit(request))
+        let (principal, snapshot) = try context.require(.feedRead)
+        let page = try await feed.page(
+            tenant: principal.tenant, after: try Self.offset(request), limit: try Self.limit(request),
+            retentionDays: snapshot.document.feedRetentionDays)
         return JSONOut.object([("offset", .string(page.next.token)), ("parties", .array(page.parties.map(JSONOut.string)))]).response()
     }
 
