@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
+        let tracing = try runtime.bootstrapTracing()
         let backend = try PostgresBackend(settings: settings, logger: logger)
         let configuration = ServerConfiguration(
             host: runtime.config.string(forKey: "http.host", default: "127.0.0.1"),
@@ -62,8 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
             openAPIDocument: try? String(contentsOf: runtime.home.appendingPathComponent("openapi.json"), encoding: .utf8),
             publicBaseURL: runtime.config.string(forKey: "public.base.url")
         )
+        // The exporter first: it starts before the others and stops after them, sending the last spans.
         let app = buildApplication(
-            configuration: configuration, services: backend.services, backgroundServices: backend.backgroundServices, logger: logger)
+            configuration: configuration, services: backend.services,
+            backgroundServices: (tracing.map { [$0] } ?? []) + backend.backgroundServices, logger: logger)
         logger.info("serving", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
     }
