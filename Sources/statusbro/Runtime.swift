@@ -91,6 +91,8 @@ struct Runtime {
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         configuration.diagnosticLogger = .custom(logger)
+        // swift-otel reports every variable it reads at info; its warnings and errors are what matter (OTEL_LOG_LEVEL overrides).
+        configuration.diagnosticLogLevel = .warning
         let service = try OTel.bootstrap(configuration: configuration, environment: environment)
         logger.info("tracing on", metadata: ["exporter": "\(exporter ?? "otlp")"])
         return service

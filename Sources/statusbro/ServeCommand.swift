@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { overrides["HTTP_PORT"] = String(port) }
         let runtime = try Runtime(common, overrides: overrides)
         let logger = runtime.logger
+        // Before anything starts: a tracing setting that cannot work fails the command at once.
+        let tracing = try runtime.bootstrapTracing()
 
         var lock: Int32?
         if runtime.databaseURL == nil {
@@ -54,7 +56,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        let tracing = try runtime.bootstrapTracing()
         let backend = try PostgresBackend(settings: settings, logger: logger)
         let configuration = ServerConfiguration(
             host: runtime.config.string(forKey: "http.host", default: "127.0.0.1"),
