@@ -120,7 +120,8 @@ struct TracingTests {
     /// every form it is written in.
     static let identityNumbers = [
         "191212121212", "19121212-1212", "121212-1212", "1212121212", "15078610090", "15078610091", "5564900008", "556490-0008",
-        "5564900009", "0102031234", "010203-1234",
+        "5564900009", "0102031234", "010203-1234", "13097248022", "10068831950", "53097248016", "211062-5629", "2110625629",
+        "3102621234",
     ]
 
     @Test("no identity number reaches a span: not from paths, queries, bodies, nor the correlation id")
@@ -132,11 +133,26 @@ struct TracingTests {
             let auditor = try await h.key("sundsvall", "auditor")
             let vendor = try await h.key("bergen", "ebygg-vendor")
             let applicant = try await h.key("bergen", "applicant-system")
+            let arena = try await h.key("nav-oslo", "arena-acl")
+            let star = try await h.key("aarhus", "star-wsb")
+            let jobcenter = try await h.key("aarhus", "jobcenter-portal")
             let tracer = InMemoryTracer()
             let identified: HTTPFields = [Self.correlationHeader: "191212121212"]
             let receipt = NorwayTests.receipt.replacingOccurrences(
                 of: "\"mobil\":\"90000000\"", with: "\"mobil\":\"90000000\",\"fodselsnummer\":\"15078610090\"")
             let badReceipt = receipt.replacingOccurrences(of: "15078610090", with: "15078610091")
+            let card = """
+                {"messageId":"\(UUID().uuidString.lowercased())","source":"ARENA_TILTAK_AKTIVITET_ACL","aktivitetskortType":"ARBEIDSTRENING",
+                 "actionType":"UPSERT_AKTIVITETSKORT_V1","aktivitetskort":{"id":"\(UUID().uuidString.lowercased())","personIdent":"13097248022",
+                 "tittel":"Arbeidstrening","aktivitetStatus":"FULLFORT","endretAv":{"ident":"53097248016","identType":"PERSONBRUKERIDENT"},
+                 "endretTidspunkt":"2024-05-01T10:00:00","avtaltMedNav":false}}
+                """
+            let besked = """
+                {"BeskedIdentifier":"\(UUID().uuidString.lowercased())","HaendelsesTid":"2024-04-23T12:47:17+02:00",
+                 "EntitetstypeNavn":"Indkaldelse","EksternIdentifier":"P-1","Identifikation":"211062-5629","IdentifikationstypeId":1,
+                 "AendringstypeId":1}
+                """
+            let navCall: HTTPFields = [HTTPField.Name("Nav-Call-Id")!: "13097248022"]
             let statuses = try await withTracer(tracer) {
                 [
                     try await h.request(
@@ -161,6 +177,16 @@ struct TracingTests {
                     try await h.request(.post, "/dibk/api/v1/kvittering", key: vendor, json: badReceipt),
                     try await h.request(.get, "/dibk/api/v1/kvittering?innsendingReferanse=15078610090", key: applicant),
                     try await h.request(.get, "/dibk/api/v1/status?innsendingReferanse=AR12345679&fnr=15078610090", key: applicant),
+                    try await h.request(.post, "/nav/aktivitetskort/v1", key: arena, json: card, headers: navCall),
+                    try await h.request(
+                        .post, "/nav/aktivitetskort/v1", key: arena,
+                        json: card.replacingOccurrences(of: "13097248022", with: "10068831950"),
+                        headers: navCall),
+                    try await h.request(.post, "/star/v1/wsb", key: star, json: besked),
+                    try await h.request(
+                        .post, "/star/v1/wsb", key: star, json: besked.replacingOccurrences(of: "211062-5629", with: "3102621234")),
+                    try await h.request(.get, "/star/v1/Indkaldelse/historik?identifikation=2110625629", key: jobcenter),
+                    try await h.request(.get, "/star/v1/Indkaldelse/historik/2110625629", key: jobcenter),
                     try await h.request(.get, "/no/such/191212121212?pnr=19121212-1212"),
                 ].map(\.status)
             }
