@@ -10,6 +10,7 @@ import Tracing
 /// test bootstraps the process-wide `InstrumentationSystem` and the suites stay parallel.
 @Suite("Tracing: a trace per request, the SQL under it, no identity number in any span")
 struct TracingTests {
+    /// Each request names itself with a correlation id, to find its request span among the others.
     static let correlationHeader = HTTPField.Name("X-Correlation-ID")!
 
     @Test("one trace per request: the request span is its root; the rules lookup and every SQL statement sit under it")
