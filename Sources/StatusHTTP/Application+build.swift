@@ -46,6 +46,9 @@ public func buildRouter(
     let router = Router(context: StatusRequestContext.self)
     let metrics = StatusMetrics.shared
     router.add(middleware: CorrelationMiddleware())
+    // Inside the correlation id (an attribute of the span) and outside the problem middleware (the
+    // span records the status the client gets).
+    router.add(middleware: RequestTracingMiddleware())
     // Requests counted and timed per route pattern (never the raw path, so no identifier becomes a
     // label), method and status; an access line at debug level (identity numbers masked by the
     // log handler).

@@ -11,9 +11,15 @@ extension PostgresConnection {
     /// the `ROLLBACK` or next statement after that must fail, not hang a request and its admission
     /// slot. (Seen: a statement timeout, then a `ROLLBACK` sent after the idle timeout had already
     /// closed the connection, waited forever.)
+    ///
+    /// Inside a traced request the statement gets its span (`StatementSpan`), with `tenant` when it is tenant-scoped.
     @discardableResult
-    func perform(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+    func perform(
+        _ query: PostgresQuery, tenant: TenantID? = nil, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws -> PostgresRowSequence {
         guard !isClosed else { throw StoreError.unavailable("the database cannot be reached") }
-        return try await self.query(query, logger: logger, file: file, line: line)
+        return try await StatementSpan.run(query.sql, tenant: tenant) {
+            try await self.query(query, logger: logger, file: file, line: line)
+        }
     }
 }

@@ -55,14 +55,15 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         defer { gate.leave() }
         do {
             return try await client.withConnection { connection in
-                try await connection.perform("BEGIN", logger: logger)
+                try await connection.perform("BEGIN", tenant: tenant, logger: logger)
                 do {
-                    try await connection.perform("SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", logger: logger)
+                    try await connection.perform(
+                        "SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", tenant: tenant, logger: logger)
                     let result = try await body(connection)
-                    try await connection.perform("COMMIT", logger: logger)
+                    try await connection.perform("COMMIT", tenant: tenant, logger: logger)
                     return result
                 } catch {
-                    _ = try? await connection.perform("ROLLBACK", logger: logger)
+                    _ = try? await connection.perform("ROLLBACK", tenant: tenant, logger: logger)
                     throw error
                 }
             }
@@ -77,11 +78,11 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         let report: LedgerWriteReport
         do {
             var rows: [PostgresRow] = []
-            for try await row in try await client.execute(
-                RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), logger: logger)
-            {
-                rows.append(row)
+            let statement = RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes))
+            let answer = try await StatementSpan.run(RecordChangesStatement.sql, tenant: tenant) {
+                try await client.execute(statement, logger: logger)
             }
+            for try await row in answer { rows.append(row) }
             report = try LedgerWrites.report(rows)
         } catch {
             throw Self.translate(error)
@@ -112,19 +113,19 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     private func cachedCase(_ tenant: TenantID, _ id: String, _ lookup: CaseCache.Lookup, _ query: () -> PostgresQuery) async throws
         -> CaseRecord?
     {
-        guard let cache else { return try await firstCase(query()) }
+        guard let cache else { return try await firstCase(query(), tenant: tenant) }
         if let record = cache.record(tenant, id, lookup) { return record }
         let generation = cache.generation(tenant)
-        let record = try await firstCase(query())
+        let record = try await firstCase(query(), tenant: tenant)
         if let record { cache.store(record, tenant, id, lookup, generation: generation) }
         return record
     }
 
-    private func firstCase(_ query: PostgresQuery) async throws -> CaseRecord? {
+    private func firstCase(_ query: PostgresQuery, tenant: TenantID) async throws -> CaseRecord? {
         try gate.enter()
         defer { gate.leave() }
         do {
-            for try await row in try await client.query(query, logger: logger).decode(CaseColumns.Row.self) {
+            for try await row in try await self.query(query, tenant: tenant).decode(CaseColumns.Row.self) {
                 return CaseColumns.record(row)
             }
             return nil
@@ -136,9 +137,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     public func tenantVersions() async throws -> [TenantID: Int] {
         do {
             var versions: [TenantID: Int] = [:]
-            for try await (id, version) in try await client.query("SELECT tenant_id, rules_version FROM tenants", logger: logger)
-                .decode((String, Int).self)
-            {
+            for try await (id, version) in try await query("SELECT tenant_id, rules_version FROM tenants").decode((String, Int).self) {
                 if let tenant = TenantID(id) { versions[tenant] = version }
             }
             return versions
@@ -157,9 +156,9 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     public func activeReleases() async throws -> [RuleRelease] {
         do {
             var releases: [RuleRelease] = []
-            let rows = try await client.query(
-                "SELECT o_tenant_id, o_version, o_document, o_sha256, o_published_by, o_published_at, o_comment, o_rolled_back_from FROM statusbro_active_releases()",
-                logger: logger)
+            let rows = try await query(
+                "SELECT o_tenant_id, o_version, o_document, o_sha256, o_published_by, o_published_at, o_comment, o_rolled_back_from FROM statusbro_active_releases()"
+            )
             for try await (tenant, version, document, sha, by, at, comment, from) in rows.decode(
                 (String, Int, RulesDocument, String, String, Date, String, Int?).self)
             {
@@ -178,11 +177,17 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     /// Whether the database answers.
     public func ping() async -> Bool {
         do {
-            try await client.query("SELECT 1", logger: logger)
+            try await query("SELECT 1")
             return true
         } catch {
             return false
         }
+    }
+
+    /// `client.query` on any pooled connection, in a statement span inside a traced request.
+    @discardableResult
+    private func query(_ query: PostgresQuery, tenant: TenantID? = nil) async throws -> PostgresRowSequence {
+        try await StatementSpan.run(query.sql, tenant: tenant) { try await client.query(query, logger: logger) }
     }
 
     // MARK: API keys
@@ -192,7 +197,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         _ = try await withTenantConnection(tenant) { connection in
             try await connection.perform(
                 "INSERT INTO api_keys (tenant_id, key_id, key_hash, name, roles) VALUES (\(tenant.rawValue), \(keyId), \(hash), \(name), \(roles))",
-                logger: logger)
+                tenant: tenant, logger: logger)
         }
     }
 
@@ -203,7 +208,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
                 """
                 SELECT key_id, name, roles, created_at, revoked_at FROM api_keys
                  WHERE tenant_id = \(tenant.rawValue) AND key_hash = \(hash)
-                """, logger: logger)
+                """, tenant: tenant, logger: logger)
             for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
                 return StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt)
             }
@@ -215,7 +220,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         try await withTenantConnection(tenant) { connection in
             let rows = try await connection.perform(
                 "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys WHERE tenant_id = \(tenant.rawValue) ORDER BY created_at, key_id",
-                logger: logger)
+                tenant: tenant, logger: logger)
             var keys: [StoredAPIKey] = []
             for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
                 keys.append(
@@ -231,7 +236,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
                 """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
                  WHERE tenant_id = \(tenant.rawValue) AND key_id = \(keyId) RETURNING key_id
-                """, logger: logger)
+                """, tenant: tenant, logger: logger)
             for try await _ in rows { return true }
             return false
         }

@@ -20,7 +20,7 @@ struct PostgresTenantTransaction: TenantTransaction {
 
     @discardableResult
     private func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.perform(query, logger: logger)
+        try await connection.perform(query, tenant: tenant, logger: logger)
     }
 
     // MARK: Idempotency
@@ -81,6 +81,9 @@ struct PostgresTenantTransaction: TenantTransaction {
         return report
     }
 
+    /// The statement `copyFrom` sends, as its span names it.
+    static let copySQL = "COPY statusbro_staged (\(LedgerWrites.columns.joined(separator: ", "))) FROM STDIN"
+
     /// From this many writes on, they are sent with COPY.
     static let stagingThreshold = 32
 
@@ -93,8 +96,10 @@ struct PostgresTenantTransaction: TenantTransaction {
         }
         guard !connection.isClosed else { throw StoreError.unavailable("the database cannot be reached") }
         let text = LedgerWrites.copyText(writes)
-        try await connection.copyFrom(table: "statusbro_staged", columns: LedgerWrites.columns, logger: logger) { writer in
-            try await writer.write(text)
+        try await StatementSpan.run(Self.copySQL, tenant: tenant) {
+            try await connection.copyFrom(table: "statusbro_staged", columns: LedgerWrites.columns, logger: logger) { writer in
+                try await writer.write(text)
+            }
         }
     }
 
@@ -488,7 +493,7 @@ extension PostgresTenantTransaction {
     func dibkCase(reference: String) async throws -> String? {
         let rows = try await connection.perform(
             "SELECT external_case_id FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND innsending_referanse = \(reference)",
-            logger: logger)
+            tenant: tenant, logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
@@ -499,7 +504,7 @@ extension PostgresTenantTransaction {
             SELECT external_case_id FROM dibk_case_numbers
              WHERE tenant_id = \(tenant.rawValue) AND saksaar = \(saksaar) AND sakssekvensnummer = \(sakssekvensnummer)
              ORDER BY updated_at DESC LIMIT 1
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
@@ -511,7 +516,7 @@ extension PostgresTenantTransaction {
             SELECT \(tenant.rawValue), reference, \(externalCaseId) FROM unnest(\(references)::text[]) WITH ORDINALITY AS r(reference, n)
              ORDER BY n
             ON CONFLICT DO NOTHING
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
     }
 
     func setDIBKCaseNumber(externalCaseId: String, _ number: Saksnummer) async throws {
@@ -521,7 +526,7 @@ extension PostgresTenantTransaction {
             VALUES (\(tenant.rawValue), \(externalCaseId), \(number.saksaar), \(number.sakssekvensnummer))
             ON CONFLICT (tenant_id, external_case_id) DO UPDATE
                SET saksaar = EXCLUDED.saksaar, sakssekvensnummer = EXCLUDED.sakssekvensnummer, updated_at = now()
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
     }
 
     func appendDIBKUpdate(externalCaseId: String, oppdateringId: UUID, oppdatertDato: Date, payload: JSONValue) async throws {
@@ -529,7 +534,7 @@ extension PostgresTenantTransaction {
             """
             INSERT INTO dibk_updates (tenant_id, oppdatering_id, external_case_id, oppdatert_dato, payload)
             VALUES (\(tenant.rawValue), \(oppdateringId), \(externalCaseId), \(oppdatertDato), \(payload))
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
     }
 
     func dibkReferences(externalCaseId: String) async throws -> [String] {
@@ -537,7 +542,7 @@ extension PostgresTenantTransaction {
             """
             SELECT innsending_referanse FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
              ORDER BY linked_at, innsending_referanse
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
         var references: [String] = []
         for try await reference in rows.decode(String.self) { references.append(reference) }
         return references
@@ -548,7 +553,7 @@ extension PostgresTenantTransaction {
             """
             SELECT payload FROM dibk_updates WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
              ORDER BY oppdatert_dato, received_at
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
         var updates: [JSONValue] = []
         for try await payload in rows.decode(JSONValue.self) { updates.append(payload) }
         return updates
