@@ -47,11 +47,12 @@ public final class RuleSnapshot: Sendable {
 
     private let statusByName: [String: PortalStatus]
     private let sources: [String: CompiledSource]
+    private let table: CodeTable
     private let moves: [Bool]
     private let roles: [String: PermissionSet]
 
+    /// A source system's policy for codes its table does not map (the table itself is `table`).
     private struct CompiledSource: Sendable {
-        let codes: [String: PortalStatus]
         let fallback: PortalStatus?
     }
 
@@ -86,17 +87,17 @@ public final class RuleSnapshot: Sendable {
         self.statusByName = byName
 
         var sources: [String: CompiledSource] = [:]
+        var entries: [(source: String, code: String, status: Int)] = []
         for (name, source) in document.sources {
-            var codes: [String: PortalStatus] = [:]
-            codes.reserveCapacity(source.codes.count)
             for (code, statusName) in source.codes {
-                if let status = byName[statusName] { codes[code] = status }
+                if let status = byName[statusName] { entries.append((name, code, status.index)) }
             }
             var fallback: PortalStatus?
             if case .defaultStatus(let statusName) = source.unmapped { fallback = byName[statusName] }
-            sources[name] = CompiledSource(codes: codes, fallback: fallback)
+            sources[name] = CompiledSource(fallback: fallback)
         }
         self.sources = sources
+        self.table = CodeTable(entries)
 
         let count = statuses.count
         var moves = [Bool](repeating: document.transitions.default == .allow, count: count * count)
@@ -126,8 +127,8 @@ public final class RuleSnapshot: Sendable {
 
     /// Maps a raw code of a source system: constant time, no allocation.
     public func map(source: String, code: String) -> CodeMapping {
+        if let index = table.status(source: source, code: code) { return .mapped(statuses[index], matched: true) }
         guard let compiled = sources[source] else { return .unknownSource }
-        if let status = compiled.codes[code] { return .mapped(status, matched: true) }
         if let fallback = compiled.fallback { return .mapped(fallback, matched: false) }
         return .unmapped
     }

@@ -102,3 +102,35 @@ struct RuleSnapshotTests {
         #expect(unmapped.outcome == "unmapped" && unmapped.status == nil && !unmapped.matched)
     }
 }
+
+@Suite("The code table behind RuleSnapshot.map")
+struct CodeTableTests {
+    @Test("every mapped pair of many sources is found, and look-alike pairs are not")
+    func agreesWithTheDocument() throws {
+        var sources: [String: SourceDefinition] = [:]
+        let statuses = ["Inskickat", "Under behandling", "Klart"]
+        for s in 0..<7 {
+            var codes: [String: String] = [:]
+            for c in 0..<300 { codes["K\(c)-\(s)"] = statuses[(c + s) % 3] }
+            codes["å\(s)"] = "Klart"
+            sources["SYS\(s)"] = SourceDefinition(codes: codes)
+        }
+        let document = RulesDocument(
+            tenant: "t", displayName: "T", country: "SE", timeZone: "Europe/Stockholm", categories: ["A"],
+            statuses: statuses.enumerated().map { StatusDefinition(name: $0.element, category: "A", initial: $0.offset == 0) },
+            sources: sources)
+        let snapshot = try RuleSnapshot.compile(document, version: 1)
+        for (name, source) in sources {
+            for (code, status) in source.codes {
+                #expect(snapshot.map(source: name, code: code).status?.name == status)
+                // Fresh strings, not the table's own.
+                #expect(snapshot.map(source: String(decoding: Array(name.utf8), as: UTF8.self), code: code + "").status?.name == status)
+            }
+        }
+        // The same bytes split differently, a code of another source, an unknown source.
+        #expect(snapshot.map(source: "SYS1K", code: "0-1") == .unmapped || snapshot.map(source: "SYS1K", code: "0-1") == .unknownSource)
+        #expect(snapshot.map(source: "SYS1", code: "K0-2") == .unmapped)
+        #expect(snapshot.map(source: "SYS9", code: "K0-1") == .unknownSource)
+        #expect(snapshot.map(source: "SYS1", code: "") == .unmapped)
+    }
+}
