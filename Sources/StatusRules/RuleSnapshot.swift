@@ -48,7 +48,7 @@ public final class RuleSnapshot: Sendable {
     private let statusByName: [String: PortalStatus]
     private let sources: [String: CompiledSource]
     private let table: CodeTable
-    private let moves: [Bool]
+    private let matrix: [Bool]
     private let roles: [String: PermissionSet]
 
     /// A source system's policy for codes its table does not map (the table itself is `table`).
@@ -100,18 +100,18 @@ public final class RuleSnapshot: Sendable {
         self.table = CodeTable(entries)
 
         let count = statuses.count
-        var moves = [Bool](repeating: document.transitions.default == .allow, count: count * count)
+        var matrix = [Bool](repeating: document.transitions.default == .allow, count: count * count)
         for rule in document.transitions.rules {
             guard let from = byName[rule.from] else { continue }
-            for to in 0..<count { moves[from.index * count + to] = false }
+            for to in 0..<count { matrix[from.index * count + to] = false }
             for name in rule.to {
-                if let to = byName[name] { moves[from.index * count + to.index] = true }
+                if let to = byName[name] { matrix[from.index * count + to.index] = true }
             }
         }
         for status in statuses where status.isFinal {
-            for to in 0..<count { moves[status.index * count + to] = false }
+            for to in 0..<count { matrix[status.index * count + to] = false }
         }
-        self.moves = moves
+        self.matrix = matrix
 
         var roles: [String: PermissionSet] = [:]
         for (role, names) in document.roles {
@@ -142,7 +142,7 @@ public final class RuleSnapshot: Sendable {
     /// and staying on the same status is not a move.
     public func isTransitionAllowed(from: PortalStatus?, to: PortalStatus) -> Bool {
         guard let from, from.index != to.index else { return true }
-        return moves[from.index * statuses.count + to.index]
+        return matrix[from.index * statuses.count + to.index]
     }
 
     /// Whether the document defines `role`.

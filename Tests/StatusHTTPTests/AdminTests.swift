@@ -163,6 +163,8 @@ struct ConsoleSupportTests {
             #expect(me.text.hasPrefix("{\"tenant\":\"sundsvall\",\"displayName\":\"Sundsvalls kommun\",\"subject\":\"sundsvall."))
             #expect(me.json["roles"] == .array([.string("auditor")]))
             #expect(me.json["permissions"] == .array([.string("audit:export"), .string("rules:read")]))
+            // The console shows instants in the tenant's zone even to a key that may not read the rules.
+            #expect(me.json["country"] == .string("SE") && me.json["timeZone"] == .string("Europe/Stockholm"))
             #expect(try await h.get("/admin/v1/me", key: nil).code == "UNAUTHENTICATED")
             let redirect = try await h.get("/admin", key: nil)
             #expect(redirect.status == .permanentRedirect && redirect.headers[.location] == "/admin/")

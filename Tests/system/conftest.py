@@ -99,10 +99,19 @@ class Server:
         return requests.get(self.base + path, headers=headers, timeout=10, **kwargs)
 
     def post(self, path, key=None, json=None, **kwargs):
+        return self.send("POST", path, key=key, json=json, **kwargs)
+
+    def put(self, path, key=None, json=None, **kwargs):
+        return self.send("PUT", path, key=key, json=json, **kwargs)
+
+    def delete(self, path, key=None, **kwargs):
+        return self.send("DELETE", path, key=key, **kwargs)
+
+    def send(self, method, path, key=None, json=None, **kwargs):
         headers = kwargs.pop("headers", {})
         if key:
             headers["apikey"] = key
-        return requests.post(self.base + path, headers=headers, json=json, timeout=30, **kwargs)
+        return requests.request(method, self.base + path, headers=headers, json=json, timeout=30, **kwargs)
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """The console's pictures and overview in a real headless Chromium against a real `statusbro serve`:
 the mapping chain, the status flow, the overview with its numbers, and progress for long work.
 
-Each drawn element is checked against the data it stands for: the arrows of the status flow against
-the allowed moves worked out here from the rules (independently of the console's JavaScript) and
-against the matrix; the chain's nodes against the mapping table and the parked dead letters; the
-overview's numbers against the API. Screenshots go to artifacts/console-*.png.
+Each drawn element is checked against the data it stands for: the arrows of the status flow and the
+matrix against the moves the server compiled (its `moves` answer), and both against the cases the
+console shares with the server's Swift test (Tests/shared/moves.json); the chain's nodes against the
+mapping table and the parked dead letters; the overview's numbers against the API. Screenshots go
+to artifacts/console-*.png.
 """
+import json
 import time
 import uuid
 
@@ -15,7 +17,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from conftest import create_key
+from conftest import HOME, create_key
 from test_console import (  # noqa: F401  (fixtures)
     active,
     browser,
@@ -27,34 +29,63 @@ from test_console import (  # noqa: F401  (fixtures)
 )
 
 NO_MAPPING = "(no mapping: refused)"
+SHARED_MOVES = json.loads((HOME / "Tests" / "shared" / "moves.json").read_text(encoding="utf-8"))
 
 
-# ---- the rules, worked out here ---------------------------------------------------------------
+# ---- the moves, as the server answers them ------------------------------------------------------
 
 
-def allowed_moves(document):
-    """The moves the engine allows (README and RuleSnapshot): a status with a rule may move only to
-    the statuses it lists (the last rule naming it wins); a final status (final: true, or a rule
-    with no targets) never moves; otherwise the default; staying is not a move."""
-    names = []
-    for status in document["statuses"]:
-        if status["name"] not in names:
-            names.append(status["name"])
-    transitions = document.get("transitions") or {}
-    rules = {}
-    for rule in transitions.get("rules") or []:
-        if rule["from"] in names:
-            rules[rule["from"]] = rule.get("to") or []
-    finals = {s["name"] for s in document["statuses"] if s.get("final")} | {name for name, to in rules.items() if not to}
-    allow_by_default = transitions.get("default", "allow") != "deny"
-    moves = set()
-    for a in names:
-        for b in names:
-            if a == b or a in finals:
-                continue
-            if (b in rules[a]) if a in rules else allow_by_default:
-                moves.add((a, b))
-    return moves, finals
+def server_moves(answer):
+    """The allowed moves and the final statuses in the server's `moves` answer (StatusMoves)."""
+    moves = {(row["status"], to) for row in answer["statuses"] for to in row["to"]}
+    return moves, {row["status"] for row in answer["statuses"] if row["final"]}
+
+
+def shared_document(case):
+    """A case of Tests/shared/moves.json as the document it stands for."""
+    document = dict(SHARED_MOVES["document"], statuses=case["statuses"])
+    if "transitions" in case:
+        document["transitions"] = case["transitions"]
+    return document
+
+
+def drawn_moves(browser, prefix):
+    """What the console draws, read in one go: the matrix in the shape of the server's `moves`
+    (a row's `final` is its drawn "final" tag, `to` its cells marked allowed), each diagonal
+    cell's mark, and the status flow's nodes, final nodes and arrows."""
+    return browser.execute_script(
+        """
+        const prefix = arguments[0];
+        const matrix = document.querySelector(`table[data-testid=${prefix}-matrix]`);
+        const flow = document.querySelector(`svg[data-testid=${prefix}-flow]`);
+        const rows = [...matrix.querySelectorAll("tbody tr")];
+        return {
+          moves: {
+            default: matrix.closest(".matrix-block").dataset.default,
+            statuses: rows.map((tr) => ({
+              status: tr.dataset.from,
+              final: tr.querySelector("th .tag")?.textContent === "final",
+              by: tr.dataset.by,
+              to: [...tr.querySelectorAll("td[data-move=allow]")].map((td) => td.dataset.to),
+            })),
+          },
+          diagonal: rows.map((tr) => tr.querySelector(`td[data-to="${CSS.escape(tr.dataset.from)}"]`).dataset.move),
+          nodes: [...flow.querySelectorAll("g.flow-status")].map((g) => g.dataset.status),
+          finals: [...flow.querySelectorAll("g.flow-status[data-final=true]")].map((g) => g.dataset.status),
+          arrows: [...flow.querySelectorAll("path.flow-move")].map((p) => [p.dataset.from, p.dataset.to]),
+        };
+        """,
+        prefix,
+    )
+
+
+def assert_draws(drawn, expected):
+    assert drawn["moves"] == expected, "the matrix draws what the server answers"
+    assert set(drawn["diagonal"]) <= {"stay"}
+    moves, finals = server_moves(expected)
+    assert drawn["nodes"] == [row["status"] for row in expected["statuses"]]
+    assert sorted(map(tuple, drawn["arrows"])) == sorted(moves), "one arrow per allowed move"
+    assert set(drawn["finals"]) == finals
 
 
 def slow_requests(browser, fragment, milliseconds):
@@ -85,8 +116,7 @@ def stats(service, path, key="auditor"):
 def test_status_flow_draws_one_arrow_per_allowed_move(service, ui, browser):
     ui.sign_in(service.keys["auditor"])
     ui.go("rules")
-    document = active(service)["document"]
-    moves, finals = allowed_moves(document)
+    moves, finals = server_moves(active(service)["moves"])
     flow = ui.visible("svg[data-testid=status-flow]")
     arrows = {(p.get_attribute("data-from"), p.get_attribute("data-to")) for p in ui.all("path.flow-move", flow)}
     assert len(ui.all("path.flow-move", flow)) == len(moves) == 21
@@ -124,12 +154,41 @@ def test_draft_flow_follows_the_rules_being_edited(service, ui, browser):
     box.click()
     document = active(service)["document"]
     document["transitions"]["rules"].append({"from": "Kompletterad", "to": ["Under behandling"]})
-    moves, _ = allowed_moves(document)
+    report = service.server.post("/admin/v1/rules/validate", key=service.keys["municipality-admin"], json={"document": document})
+    moves, _ = server_moves(report.json()["moves"])
     assert len(moves) == 17
     ui.wait().until(lambda d: len(ui.all("svg[data-testid=draft-flow] path.flow-move")) == len(moves))
     drawn = {(p.get_attribute("data-from"), p.get_attribute("data-to")) for p in ui.all("svg[data-testid=draft-flow] path.flow-move")}
     assert drawn == moves
     ui.screenshot("console-draft-flow.png", element=ui.css("#preview-title"))
+
+
+@pytest.mark.parametrize("case", SHARED_MOVES["cases"], ids=lambda case: case["name"])
+def test_draft_draws_the_moves_of_each_shared_case(service, ui, browser, case):
+    """The cases Tests/StatusHTTPTests/SharedMovesTests.swift checks the server's answers by: the
+    console draws exactly the expected moves, from a saved draft (GET /admin/v1/rules/draft) and
+    after an edit (POST /admin/v1/rules/validate)."""
+    admin = service.keys["municipality-admin"]
+    document = shared_document(case)
+    reply = service.server.put("/admin/v1/rules/draft", key=admin, json={"document": document})
+    assert reply.status_code == 200 and reply.json()["moves"] == case["expect"], reply.text
+    try:
+        ui.sign_in(admin)
+        ui.go("draft")
+        matrix = ui.visible("#draft-preview:not([aria-busy]) table[data-testid=draft-matrix]")
+        assert_draws(drawn_moves(browser, "draft"), case["expect"])
+
+        # An edit the moves do not depend on: the console asks the server again and draws the same.
+        ui.css("#view-json").click()
+        area = ui.visible("#draft-json")
+        browser.execute_script("arguments[0].value = arguments[1]", area, json.dumps(dict(document, displayName="Sundsvall, ändrad"), ensure_ascii=False))
+        ui.css("#view-form").click()
+        ui.wait().until(EC.staleness_of(matrix))
+        ui.visible("#draft-preview:not([aria-busy]) table[data-testid=draft-matrix]")
+        assert_draws(drawn_moves(browser, "draft"), case["expect"])
+    finally:
+        # Leave no draft behind for the other tests.
+        service.server.delete("/admin/v1/rules/draft", key=admin)
 
 
 def test_mapping_chain_marks_parked_codes_and_what_a_draft_changes(service, ui, browser):

@@ -1,8 +1,9 @@
-// The console: sign-in, learning what the key may do, and switching between screens.
+// The console: sign-in, learning what the key may do (GET /admin/v1/me), and switching between screens.
 
 import { ApiError, api, describe, onUnauthenticated, session } from "./api.js";
 import { state } from "./context.js";
 import { h, replace } from "./dom.js";
+import { dataLanguage } from "./rules.js";
 import * as audit from "./screens/audit.js";
 import * as deadletters from "./screens/deadletters.js";
 import * as draft from "./screens/draft.js";
@@ -30,54 +31,18 @@ const PERMISSION_NAMES = {
 const $ = (id) => document.getElementById(id);
 
 /**
- * Learns what the key may do. There is no endpoint that lists a key's permissions, so each one is
- * probed with a request that changes nothing: a 403 means no. Throws ApiError 401 for a bad key.
+ * Learns who the key is and what it may do, with the one request that answers exactly that.
+ * Throws ApiError 401 for a bad key.
  */
-async function probe(key) {
-  const allowed = (status) => status !== 403;
-  const attempt = async (method, path, body) => {
-    try {
-      await api(method, path, { key, body, quiet401: true });
-      return 200;
-    } catch (error) {
-      if (error.status === 401 || error.status === 0) throw error;
-      return error.status;
-    }
-  };
-  let active = null;
-  const permissions = new Set();
-  try {
-    active = await api("GET", "/admin/v1/rules", { key, quiet401: true });
-    permissions.add("rules:read");
-  } catch (error) {
-    if (error.status !== 403) throw error;
-  }
-  const [write, publish, dead, auditExport] = await Promise.all([
-    // Validating an empty document only reports findings.
-    attempt("POST", "/admin/v1/rules/validate", { document: {} }),
-    // Without baseVersion the request is refused (400) after the permission check, before any change.
-    attempt("POST", "/admin/v1/rules/publish", {}),
-    attempt("GET", "/api/v1/deadletters?state=pending"),
-    attempt("GET", "/admin/v1/audit/rules-history?format=json&from=2999-01-01"),
-  ]);
-  if (allowed(write)) permissions.add("rules:write");
-  if (allowed(publish)) permissions.add("rules:publish");
-  if (dead === 200) permissions.add("deadletters:manage");
-  if (auditExport === 200) permissions.add("audit:export");
-  return { active, permissions };
-}
-
-function tenantFromKey(key) {
-  return /^sbk_([a-z0-9-]+)_/.exec(key)?.[1] || null;
-}
-
 async function signIn(key) {
-  const { active, permissions } = await probe(key);
+  const me = await api("GET", "/admin/v1/me", { key, quiet401: true });
   session.key = key;
-  state.permissions = permissions;
-  state.active = active;
-  state.tenant = active?.document?.tenant || tenantFromKey(key);
-  state.displayName = active?.document?.displayName || null;
+  state.permissions = new Set(me.permissions);
+  state.active = null;
+  state.tenant = me.tenant;
+  state.displayName = me.displayName;
+  state.country = me.country;
+  state.timeZone = me.timeZone;
   enterConsole();
 }
 
@@ -87,10 +52,9 @@ function enterConsole() {
   $("identity").hidden = false;
   $("tenant-name").textContent = state.displayName || state.tenant || "Unknown tenant";
   $("tenant-id").textContent = state.tenant ? `tenant ${state.tenant}` : "";
-  if (state.active?.document?.country) {
-    const lang = { SE: "sv", NO: "nb", DK: "da", FI: "fi" }[state.active.document.country];
-    if (lang) $("tenant-name").setAttribute("lang", lang);
-  }
+  const lang = dataLanguage({ country: state.country });
+  if (lang) $("tenant-name").setAttribute("lang", lang);
+  else $("tenant-name").removeAttribute("lang");
   const granted = Object.entries(PERMISSION_NAMES).filter(([permission]) => state.permissions.has(permission));
   replace(
     $("permissions"),
@@ -111,6 +75,8 @@ function signOut(reason) {
   state.active = null;
   state.tenant = null;
   state.displayName = null;
+  state.country = null;
+  state.timeZone = null;
   for (const screen of Object.values(SCREENS)) screen.module.reset?.();
   for (const id of ["overview-content", "rules-content", "draft-content", "versions-content", "deadletters-content", "audit-content", "notice"]) replace($(id));
   $("console").hidden = true;

@@ -9,10 +9,12 @@ export const state = {
   permissions: new Set(),
   tenant: null,
   displayName: null,
+  country: null,
+  timeZone: null,
   active: null,
 };
 
-/** Whether the signed-in key may do `permission` (learnt by probing at sign-in). */
+/** Whether the signed-in key may do `permission` (as /admin/v1/me said at sign-in). */
 export function can(permission) {
   return state.permissions.has(permission);
 }
@@ -24,9 +26,9 @@ export async function refreshActive() {
   return state.active;
 }
 
-/** The time zone of the tenant (for showing instants). */
+/** The time zone of the tenant (for showing instants): the active release's once loaded, else the one /admin/v1/me gave. */
 export function timeZone() {
-  return state.active?.document?.timeZone || undefined;
+  return state.active?.document?.timeZone || state.timeZone || undefined;
 }
 
 /** Shows a console-wide message at the top (announced politely). */

@@ -1,5 +1,5 @@
-// Pure functions over a rules document (no DOM): the transition matrix, the impact sentence,
-// readable paths and values, JSON Pointers.
+// Pure functions over a rules document (no DOM): the server's moves for the matrix, the impact
+// sentence, readable paths and values, JSON Pointers.
 
 /** The portal status names in document order, first definition of a name wins (as the engine does). */
 export function statusNames(document) {
@@ -24,51 +24,32 @@ export function categoryOf(document) {
 }
 
 /**
- * Which moves the document allows, the same way the engine compiles them: the default (allow or
- * deny) for every pair; a status with a rule may move only to the statuses it lists (the last rule
- * naming it wins); a final status (final: true, or a rule with `to: []`) cannot move at all; staying
- * on a status is not a move. Returns {names, finals, cell(from, to) → {kind, reason}}.
+ * The moves the server compiled (the `moves` of a release, a draft or a validation report), ready
+ * for the matrix and the flow graph: {names, finals, byDefault, rows, moves, cell(from, to) →
+ * {kind, reason}}. Nothing here decides a move: a cell is allowed exactly when the server lists it,
+ * and its reason only puts the server's `by` into words, so no rule of the engine is written twice.
  */
-export function transitionMatrix(document) {
-  const names = statusNames(document);
-  const known = new Set(names);
-  const transitions = document?.transitions || {};
-  const byDefault = transitions.default === "deny" ? "deny" : "allow";
-  const rules = Array.isArray(transitions.rules) ? transitions.rules : [];
-  const ruleFor = new Map();
-  for (const rule of rules) {
-    if (rule && known.has(rule.from)) ruleFor.set(rule.from, Array.isArray(rule.to) ? rule.to : []);
-  }
-  const finals = new Set();
-  for (const status of document?.statuses || []) if (status?.final && known.has(status.name)) finals.add(status.name);
-  for (const rule of rules) if (rule && known.has(rule.from) && Array.isArray(rule.to) && rule.to.length === 0) finals.add(rule.from);
+export function movesView(answer) {
+  const rows = new Map((answer?.statuses || []).map((row) => [row.status, row]));
+  const names = [...rows.keys()];
+  const byDefault = answer?.default || "allow";
 
   function cell(from, to) {
     if (from === to) return { kind: "stay", reason: "Staying on a status is not a move" };
-    if (finals.has(from)) return { kind: "deny", reason: `${from} is final: a case never leaves it` };
-    if (ruleFor.has(from)) {
-      const allowed = ruleFor.get(from).includes(to);
-      return {
-        kind: allowed ? "allow" : "deny",
-        reason: allowed ? `A rule lets ${from} move to ${to}` : `${from} may move only to the statuses its rule lists`,
-      };
-    }
-    return { kind: byDefault, reason: `No rule for ${from}: the default (${byDefault}) applies` };
+    const row = rows.get(from);
+    const kind = row.to.includes(to) ? "allow" : "deny";
+    if (row.by === "final") return { kind, reason: `${from} is final: a case never leaves it` };
+    if (row.by === "rule") return { kind, reason: kind === "allow" ? `A rule lets ${from} move to ${to}` : `${from} may move only to the statuses its rule lists` };
+    return { kind, reason: `No rule for ${from}: the default (${byDefault}) applies` };
   }
-  return { names, finals, byDefault, ruleFor, cell };
-}
-
-/**
- * Every move the document allows, as {from, to} in document order: exactly the cells the matrix
- * marks allowed, so the matrix and the flow graph can never disagree.
- */
-export function allowedMoves(document) {
-  const matrix = transitionMatrix(document);
-  const moves = [];
-  for (const from of matrix.names) {
-    for (const to of matrix.names) if (matrix.cell(from, to).kind === "allow") moves.push({ from, to });
-  }
-  return moves;
+  return {
+    names,
+    rows,
+    byDefault,
+    finals: new Set(names.filter((name) => rows.get(name).final)),
+    moves: names.flatMap((from) => rows.get(from).to.map((to) => ({ from, to }))),
+    cell,
+  };
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import { api, describe } from "./api.js";
 import { busy, h, message, replace, scroller, uid } from "./dom.js";
-import { categoryOf, dataLanguage, statusNames, transitionMatrix } from "./rules.js";
+import { categoryOf, dataLanguage, movesView, statusNames } from "./rules.js";
 
 /**
  * The codes of pending UNMAPPED_STATUS dead letters per source system: Map(source → [{code, count}]),
@@ -28,9 +28,9 @@ export async function parkedCodes() {
   return bySource;
 }
 
-/** The portal statuses with their categories and initial/final flags. */
-export function statusesTable(document, testid = "statuses-table") {
-  const matrix = transitionMatrix(document);
+/** The portal statuses with their categories and initial/final flags (final as the server compiled `moves`). */
+export function statusesTable(document, moves, testid = "statuses-table") {
+  const matrix = movesView(moves);
   const rows = (document.statuses || []).map((status) =>
     h(
       "tr",
@@ -41,7 +41,7 @@ export function statusesTable(document, testid = "statuses-table") {
       h(
         "td",
         { "data-label": "Final" },
-        status.final ? "Yes" : matrix.finals.has(status.name) ? "Yes (its rule allows no moves)" : "No",
+        matrix.finals.has(status.name) ? (status.final ? "Yes" : "Yes (its rule allows no moves)") : "No",
       ),
     ),
   );
@@ -57,9 +57,12 @@ export function statusesTable(document, testid = "statuses-table") {
   );
 }
 
-/** The transitions as a matrix: rows are the status a case is in, columns the status it moves to. */
-export function transitionMatrixView(document, testid = "transition-matrix") {
-  const matrix = transitionMatrix(document);
+/**
+ * The server's compiled moves as a matrix: rows are the status a case is in, columns the status it
+ * moves to.
+ */
+export function transitionMatrixView(moves, { testid = "transition-matrix", lang = null } = {}) {
+  const matrix = movesView(moves);
   const head = h(
     "tr",
     {},
@@ -69,7 +72,7 @@ export function transitionMatrixView(document, testid = "transition-matrix") {
   const body = matrix.names.map((from) =>
     h(
       "tr",
-      { dataset: { from } },
+      { dataset: { from, by: matrix.rows.get(from).by } },
       h("th", { scope: "row" }, from, matrix.finals.has(from) ? h("span", { class: "tag" }, "final") : null),
       matrix.names.map((to) => {
         const cell = matrix.cell(from, to);
@@ -84,10 +87,15 @@ export function transitionMatrixView(document, testid = "transition-matrix") {
       }),
     ),
   );
-  const rulesText = [...matrix.ruleFor.entries()].map(([from, to]) => (to.length ? `${from} may move only to ${to.join(", ")}` : `${from} is final`));
+  const rulesText = matrix.names
+    .filter((from) => matrix.rows.get(from).by === "rule")
+    .map((from) => {
+      const to = matrix.rows.get(from).to;
+      return to.length ? `${from} may move only to ${to.join(", ")}` : `${from} may move to no other status`;
+    });
   return h(
     "div",
-    { class: "matrix-block" },
+    { class: "matrix-block", dataset: { default: matrix.byDefault } },
     h(
       "p",
       {},
@@ -103,7 +111,7 @@ export function transitionMatrixView(document, testid = "transition-matrix") {
       "Allowed moves",
       h(
         "table",
-        { class: "matrix", "data-testid": testid, lang: dataLanguage(document) },
+        { class: "matrix", "data-testid": testid, lang },
         h("caption", { class: "sr-only" }, "Allowed moves: rows are the current status, columns the new status"),
         h("thead", {}, head),
         h("tbody", {}, body),

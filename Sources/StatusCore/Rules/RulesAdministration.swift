@@ -9,6 +9,8 @@ public struct RulesReport: Sendable {
     public var warnings: [RuleFinding]
     public var tests: [RuleTestResult]
     public var impact: RulesImpact
+    /// The moves the document allows, compiled as for its tests; `nil` when it could not be read.
+    public var moves: StatusMoves?
 }
 
 /// How many existing cases would show a different status.
@@ -112,6 +114,12 @@ public struct RulesAdministration: Sendable {
         }
     }
 
+    /// The moves a draft's document allows, or `nil` when it cannot be read as the tenant's rules
+    /// (validating it says why).
+    public func moves(ofDraft value: JSONValue, tenant: TenantID) -> StatusMoves? {
+        (try? decode(value, tenant: tenant))?.moves
+    }
+
     /// The draft as a document, or the validation failure reading it.
     func draftDocument(tenant: TenantID) async throws -> RulesDocument {
         try decode(try await draft(tenant: tenant).document, tenant: tenant)
@@ -148,7 +156,7 @@ public struct RulesAdministration: Sendable {
         } catch StatusError.rulesInvalid(let findings) {
             return RulesReport(
                 valid: false, errors: findings.errors, warnings: findings.warnings, tests: [],
-                impact: RulesImpact(casesChangingStatus: 0, byCode: []))
+                impact: RulesImpact(casesChangingStatus: 0, byCode: []), moves: nil)
         }
         let validation = RulesValidator.validate(document, version: (registry.snapshot(for: tenant)?.version ?? 0) + 1)
         var impact = RulesImpact(casesChangingStatus: 0, byCode: [])
@@ -158,7 +166,7 @@ public struct RulesAdministration: Sendable {
         }
         return RulesReport(
             valid: validation.isValid, errors: validation.findings.errors, warnings: validation.findings.warnings,
-            tests: validation.tests, impact: impact
+            tests: validation.tests, impact: impact, moves: validation.snapshot?.moves
         )
     }
 

@@ -25,13 +25,16 @@ struct RulesController {
         return routes
     }
 
-    /// Who the credential is and what it may do under the current rules (any credential).
+    /// Who the credential is and what it may do under the current rules (any credential). The
+    /// tenant's country and time zone come along so that a client showing instants and names needs
+    /// no permission to read the rules.
     func me(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, snapshot) = try context.authenticated()
         return JSONOut.object([
             ("tenant", .string(principal.tenant.rawValue)), ("displayName", .string(snapshot.document.displayName)),
             ("subject", .string(principal.subject)), ("roles", .array(principal.roles.map(JSONOut.string))),
             ("permissions", .array(context.permissions.names.map(JSONOut.string))), ("rulesVersion", .int(snapshot.version)),
+            ("country", .string(snapshot.document.country)), ("timeZone", .string(snapshot.document.timeZone)),
         ]).response()
     }
 
@@ -72,7 +75,24 @@ struct RulesController {
         .object([
             ("version", .int(r.version)), ("publishedAt", .instant(r.publishedAt)), ("publishedBy", .string(r.publishedBy)),
             ("comment", .string(r.comment)), ("sha256", .string(r.sha256)), ("rolledBackFrom", .optional(r.rolledBackFrom)),
-            ("document", .value(r.document.jsonValue())),
+            ("document", .value(r.document.jsonValue())), ("moves", moves(r.document.moves)),
+        ])
+    }
+
+    /// The compiled moves, for the console's transition matrix and status flow.
+    static func moves(_ m: StatusMoves) -> JSONOut {
+        .object([
+            ("default", .string(m.byDefault.rawValue)),
+            (
+                "statuses",
+                .array(
+                    m.rows.map { row in
+                        .object([
+                            ("status", .string(row.status)), ("final", .bool(row.isFinal)), ("by", .string(row.basis.rawValue)),
+                            ("to", .array(row.to.map(JSONOut.string))),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -100,13 +120,14 @@ struct RulesController {
 
     func draft(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, _) = try context.require(.rulesRead)
-        return Self.draft(try await rules.draft(tenant: principal.tenant)).response()
+        return draft(try await rules.draft(tenant: principal.tenant), tenant: principal.tenant).response()
     }
 
-    static func draft(_ d: RulesDraft) -> JSONOut {
+    func draft(_ d: RulesDraft, tenant: TenantID) -> JSONOut {
         .object([
             ("document", .value(d.document)), ("baseVersion", .int(d.baseVersion)), ("updatedBy", .string(d.updatedBy)),
             ("updatedAt", .instant(d.updatedAt)),
+            ("moves", rules.moves(ofDraft: d.document, tenant: tenant).map(Self.moves) ?? .null),
         ])
     }
 
@@ -123,7 +144,7 @@ struct RulesController {
         // The body is the document itself, or {"document": …}.
         let document = body["document"].flatMap { $0.objectValue != nil ? $0 : nil } ?? body
         try await rules.saveDraft(tenant: principal.tenant, document: document, by: principal.subject)
-        return Self.draft(try await rules.draft(tenant: principal.tenant)).response()
+        return draft(try await rules.draft(tenant: principal.tenant), tenant: principal.tenant).response()
     }
 
     func validate(_ request: Request, context: StatusRequestContext) async throws -> Response {
@@ -161,6 +182,7 @@ struct RulesController {
                     ),
                 ])
             ),
+            ("moves", report.moves.map(Self.moves) ?? .null),
         ]).response()
     }
 

@@ -1,10 +1,10 @@
 // The status flow: the transition rules as a graph drawn as SVG by the page itself. Statuses are
 // nodes on an ellipse in document order (the first one on the left), every allowed move is one
-// arrow, final statuses are marked. The moves come from rules.js's allowedMoves, the same
-// computation as the matrix, so the two can never disagree.
+// arrow, final statuses are marked. The moves are the server's compiled `moves`, read through
+// rules.js's movesView like the matrix, so the two can never disagree with each other or the server.
 
 import { h, replace, uid } from "../dom.js";
-import { allowedMoves, transitionMatrix } from "../rules.js";
+import { movesView } from "../rules.js";
 import { arrowMarker, fit, px, s, textWidth } from "./svg.js";
 
 const FONT = 13;
@@ -13,10 +13,13 @@ const PAD = 10;
 const MARGIN = 14;
 const MAX_LABEL = 200;
 
-/** A <figure> with the flow graph of `document`, and a control that picks out one status's moves. */
-export function statusFlow(document, { testid = "status-flow", lang = null } = {}) {
-  const matrix = transitionMatrix(document);
-  const moves = allowedMoves(document);
+/**
+ * A <figure> with the flow graph of the server's `answer` (compiled moves) for `document` (whose
+ * flags mark the initial statuses), and a control that picks out one status's moves.
+ */
+export function statusFlow(document, answer, { testid = "status-flow", lang = null } = {}) {
+  const matrix = movesView(answer);
+  const moves = matrix.moves;
   const names = matrix.names;
   const initial = new Set((document?.statuses || []).filter((status) => status?.initial).map((status) => status.name));
   const id = uid("flow");

@@ -13,11 +13,13 @@ import { parkedCodes, simulator, transitionMatrixView } from "../views.js";
 import { prepare } from "./draft/findings.js";
 import { renderForm } from "./draft/form.js";
 import { jsonParts } from "./draft/json.js";
-import { currentDocument, forget, hooks, load, makeModel, model, rememberBase, root, setModel, setRoot, ui } from "./draft/model.js";
+import { currentDocument, forget, hooks, knownMoves, load, makeModel, model, rememberMoves, root, setModel, setRoot, ui } from "./draft/model.js";
 import { conflictActions, publishPanel } from "./draft/publish.js";
 import { showReport } from "./draft/report.js";
 
 let previewTimer = null;
+/** Numbers the drawings of the moves, so that a server answer overtaken by a later edit is not drawn. */
+let drawing = 0;
 /** Codes of pending dead letters without a mapping, per source (fetched when the screen opens). */
 let parked = new Map();
 
@@ -123,7 +125,6 @@ function render() {
 function renderStatus() {
   if (!ui.status) return;
   const parts = [h("strong", {}, `Based on version ${model.base}`)];
-  if (model.inferredBase) parts.push(h("span", { class: "help" }, " (the release active when the draft was last saved)"));
   parts.push(" · ");
   parts.push(model.savedAt ? `saved on the server ${formatInstant(model.savedAt, timeZone())} by ${model.savedBy}` : "not saved on the server yet");
   if (model.dirty) parts.push(" · ", h("span", { class: "dirty", "data-testid": "unsaved" }, "unsaved changes"));
@@ -144,14 +145,19 @@ function renderStatus() {
 
 function schedulePreview() {
   clearTimeout(previewTimer);
-  previewTimer = setTimeout(renderPreview, 200);
+  // Until the server has answered for the edited draft, the moves shown may be out of date.
+  ui.preview?.setAttribute("aria-busy", "true");
+  previewTimer = setTimeout(renderPreview, 250);
 }
 
 function renderPreview() {
   if (!ui.preview) return;
+  clearTimeout(previewTimer);
   const document = currentDocument();
   const lang = dataLanguage(document);
-  replace(ui.preview, statusFlow(document, { testid: "draft-flow", lang }), transitionMatrixView(document, "draft-matrix"));
+  const known = knownMoves(document);
+  if (known) drawMoves(document, known.moves);
+  else askForMoves(document);
   const changes = mappingChanges(state.active?.document, document);
   replace(
     ui.chainPreview,
@@ -161,13 +167,48 @@ function renderPreview() {
   );
 }
 
+/**
+ * Asks the server for the moves of the draft as it stands: validating changes nothing, and its
+ * answer carries the moves compiled as the engine compiles them, so the console decides none itself.
+ */
+async function askForMoves(document) {
+  const mine = ++drawing;
+  ui.preview.setAttribute("aria-busy", "true");
+  let report;
+  try {
+    report = await api("POST", "/admin/v1/rules/validate", { body: { document } });
+  } catch (error) {
+    if (mine !== drawing || !ui.preview) return;
+    ui.preview.removeAttribute("aria-busy");
+    replace(ui.preview, message("error", `The allowed moves cannot be shown. ${describe(error)}`));
+    return;
+  }
+  rememberMoves(document, report.moves);
+  if (mine === drawing) drawMoves(document, report.moves);
+}
+
+/** Draws the server's moves of `document` (null: it cannot be read as a rules document). */
+function drawMoves(document, moves) {
+  drawing += 1;
+  if (!ui.preview) return;
+  ui.preview.removeAttribute("aria-busy");
+  if (!moves) {
+    replace(ui.preview, message("warning", h("span", { "data-testid": "draft-moves-unreadable" }, "The moves cannot be shown until the draft can be read as a rules document: Validate says what is wrong.")));
+    return;
+  }
+  const lang = dataLanguage(document);
+  replace(ui.preview, statusFlow(document, moves, { testid: "draft-flow", lang }), transitionMatrixView(moves, { testid: "draft-matrix", lang }));
+}
+
 async function validate(button) {
   if (!prepare()) return;
   await busy(
     button,
     async () => {
       try {
-        const report = await api("POST", "/admin/v1/rules/validate", { body: { document: currentDocument() } });
+        const document = currentDocument();
+        const report = await api("POST", "/admin/v1/rules/validate", { body: { document } });
+        rememberMoves(document, report.moves);
         showReport(report);
       } catch (error) {
         replace(ui.actionMessage, message("error", describe(error)));
@@ -183,11 +224,14 @@ async function save(button) {
     button,
     async () => {
       try {
-        const saved = await api("PUT", "/admin/v1/rules/draft", { body: { document: currentDocument() } });
+        const document = currentDocument();
+        const saved = await api("PUT", "/admin/v1/rules/draft", { body: { document } });
+        // The tab keeps the version it knows the draft was started from: the server records the
+        // active one at saving, which hides that somebody else published meanwhile.
         model.savedAt = saved.updatedAt;
         model.savedBy = saved.updatedBy;
         model.dirty = false;
-        rememberBase(saved.updatedAt);
+        rememberMoves(document, saved.moves);
         renderStatus();
         replace(ui.actionMessage, message("success", h("span", { "data-testid": "save-result" }, `Draft saved (${formatInstant(saved.updatedAt, timeZone())}). It is not active until it is published.`)));
       } catch (error) {

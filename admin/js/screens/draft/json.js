@@ -41,7 +41,7 @@ function applyJSON() {
   ui.jsonArea.removeAttribute("aria-invalid");
   replace(ui.jsonError);
   if (!sameJSON(parsed, currentDocument())) {
-    const keep = { base: model.base, savedAt: model.savedAt, savedBy: model.savedBy, inferredBase: model.inferredBase };
+    const keep = { base: model.base, savedAt: model.savedAt, savedBy: model.savedBy };
     setModel({ ...makeModel(parsed, keep.base, null), ...keep, dirty: true, view: model.view });
     hooks.replaced();
   }

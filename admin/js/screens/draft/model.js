@@ -12,6 +12,8 @@ export let root = null;
 /** The elements of the screen the parts fill (status line, form, results, …). */
 export let ui = {};
 let nextRowId = 1;
+/** The server's compiled moves for the last document it answered about (loaded, saved, validated). */
+let answered = null;
 
 /**
  * What the screen registers so that a part can ask for a redraw without importing the screen
@@ -44,6 +46,18 @@ export function forget() {
   model = null;
   root = null;
   ui = {};
+  answered = null;
+}
+
+/** Keeps the server's `moves` for `document` (null: the server could not read it), so that the preview need not ask again. */
+export function rememberMoves(document, moves) {
+  answered = { document: clone(document), moves: moves ?? null };
+}
+
+/** The server's answer {moves} for exactly this document, from the last answer or the active release; null when there is none. */
+export function knownMoves(document) {
+  const active = state.active && { document: state.active.document, moves: state.active.moves };
+  return [answered, active].find((known) => known && sameJSON(known.document, document)) || null;
 }
 
 /** A new mapping row's id (rows are told apart by it while their code is being typed). */
@@ -51,53 +65,27 @@ export function newRowId() {
   return nextRowId++;
 }
 
-function baseItem() {
-  return `statusbro.draftBase.${state.tenant}`;
-}
-
-/** Notes, for this tab, which version the saved draft was based on. */
-export function rememberBase(updatedAt) {
-  sessionStorage.setItem(baseItem(), JSON.stringify({ baseVersion: model.base, updatedAt }));
-}
-
-function recalledBase() {
-  try {
-    return JSON.parse(sessionStorage.getItem(baseItem()) || "null");
-  } catch {
-    return null;
-  }
-}
-
-/** Loads the saved draft (or starts one from the active release). */
+/**
+ * Loads the saved draft with the version it is based on and its moves, as the server answers them
+ * (or starts one from the active release).
+ */
 export async function load() {
-  const active = await refreshActive();
   let saved = null;
-  try {
-    saved = await api("GET", "/admin/v1/rules/draft");
-  } catch (error) {
-    if (error.status !== 404) throw error;
-  }
+  const [active] = await Promise.all([
+    refreshActive(),
+    api("GET", "/admin/v1/rules/draft").then(
+      (draft) => (saved = draft),
+      (error) => {
+        if (error.status !== 404) throw error;
+      },
+    ),
+  ]);
   if (!saved) {
     model = makeModel(active.document, active.version, null);
     return;
   }
-  // The server keeps no base version with the draft: use the one this tab noted when it saved it,
-  // else the active version when the draft equals it, else the release active when it was saved.
-  let base = null;
-  let inferred = false;
-  const recalled = recalledBase();
-  if (recalled && recalled.updatedAt === saved.updatedAt) base = recalled.baseVersion;
-  else if (sameJSON(saved.document, active.document)) base = active.version;
-  else {
-    inferred = true;
-    try {
-      base = (await api("GET", `/admin/v1/rules?at=${encodeURIComponent(saved.updatedAt)}`)).version;
-    } catch {
-      base = active.version;
-    }
-  }
-  model = makeModel(saved.document, base, saved);
-  model.inferredBase = inferred;
+  model = makeModel(saved.document, saved.baseVersion, saved);
+  rememberMoves(saved.document, saved.moves);
 }
 
 /** A model over a copy of `document`, with one editable row per code mapping. */
@@ -119,7 +107,6 @@ export function makeModel(document, base, saved) {
     savedBy: saved?.updatedBy || null,
     dirty: false,
     view: "form",
-    inferredBase: false,
   };
 }
 

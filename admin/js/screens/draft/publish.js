@@ -8,7 +8,7 @@ import { h, message, replace } from "../../dom.js";
 import { startProgress } from "../../progress.js";
 import { impactSentence } from "../../rules.js";
 import { placeFindings, prepare, summarize } from "./findings.js";
-import { currentDocument, hooks, model, rememberBase, root, ui } from "./model.js";
+import { currentDocument, hooks, model, rememberMoves, root, ui } from "./model.js";
 import { showReport } from "./report.js";
 
 /** What the person may do when the active release moved on: compare, publish over it on purpose, or start again. */
@@ -25,7 +25,6 @@ export function conflictActions(base, activeVersion) {
         "data-testid": "conflict-rebase",
         onclick: () => {
           model.base = activeVersion;
-          model.inferredBase = false;
           model.dirty = true;
           hooks.renderStatus();
           replace(ui.actionMessage, message("info", `Your draft is now based on version ${activeVersion}. Publishing it replaces version ${activeVersion} with your draft: check the differences first.`));
@@ -93,6 +92,7 @@ async function publish(comment, button) {
   try {
     task.step("Step 1 of 2: checking the draft and computing its impact on existing cases…");
     const report = await api("POST", "/admin/v1/rules/validate", { body: { document } });
+    rememberMoves(document, report.moves);
     if (!report.valid) {
       showReport(report);
       const errors = (report.errors || []).length;
@@ -117,7 +117,6 @@ async function publish(comment, button) {
   try {
     const { version } = await api("POST", "/admin/v1/rules/publish", { body: { baseVersion: base, comment: comment.value.trim(), document } });
     model.base = version;
-    model.inferredBase = false;
     comment.value = "";
     task.finish(`Published version ${version}.`);
     replace(
@@ -136,7 +135,7 @@ async function publish(comment, button) {
       model.savedAt = saved.updatedAt;
       model.savedBy = saved.updatedBy;
       model.dirty = false;
-      rememberBase(saved.updatedAt);
+      rememberMoves(document, saved.moves);
     } catch {
       /* the publish itself succeeded; the status line shows the draft as unsaved */
     }
