@@ -5,8 +5,8 @@ import ServiceLifecycle
 import StatusCore
 import Synchronization
 
-/// This process's cache of case records for the hot read path (the Swedish face's status reads),
-/// so reading a status touches no database.
+/// This process's cache of case records for the hot read path (the Swedish face's status reads,
+/// one case or an organisation's list), so reading a status touches no database.
 ///
 /// Kept exact by invalidation per tenant: a transaction of this process that changed cases
 /// invalidates its tenant right after its commit, and announces the tenant to the other processes
@@ -17,15 +17,19 @@ import Synchronization
 /// `timeToLive`, which bounds what a lost notification (a process killed between its commit and its
 /// announcement) could leave stale.
 public final class CaseCache: Sendable {
-    struct Entry {
-        var record: CaseRecord
+    struct Entry<Value: Sendable>: Sendable {
+        var value: Value
         var expires: ContinuousClock.Instant
     }
 
-    struct Bucket {
+    struct Bucket: Sendable {
         var generation: UInt64 = 0
-        var byExternalId: [String: Entry] = [:]
-        var byFlowOrExternalId: [String: Entry] = [:]
+        var byExternalId: [String: Entry<CaseRecord>] = [:]
+        var byFlowOrExternalId: [String: Entry<CaseRecord>] = [:]
+        /// An organisation's live cases, as `statuses` lists them; one entry however many cases.
+        var byOrganisation: [String: Entry<[CaseRecord]>] = [:]
+
+        var count: Int { byExternalId.count + byFlowOrExternalId.count + byOrganisation.count }
     }
 
     /// How a case was asked for.
@@ -48,13 +52,22 @@ public final class CaseCache: Sendable {
     func record(_ tenant: TenantID, _ id: String, _ lookup: Lookup) -> CaseRecord? {
         let now = ContinuousClock.now
         return buckets.withLock { buckets in
-            let entry: Entry? =
+            let entry: Entry<CaseRecord>? =
                 switch lookup {
                 case .externalId: buckets[tenant]?.byExternalId[id]
                 case .flowOrExternalId: buckets[tenant]?.byFlowOrExternalId[id]
                 }
             guard let entry, entry.expires > now else { return nil }
-            return entry.record
+            return entry.value
+        }
+    }
+
+    /// An organisation's live cases, as cached.
+    func cases(_ tenant: TenantID, organisationNumber: String) -> [CaseRecord]? {
+        let now = ContinuousClock.now
+        return buckets.withLock { buckets in
+            guard let entry = buckets[tenant]?.byOrganisation[organisationNumber], entry.expires > now else { return nil }
+            return entry.value
         }
     }
 
@@ -66,7 +79,7 @@ public final class CaseCache: Sendable {
     /// Caches what a read found, unless the tenant was invalidated since `generation` was taken.
     func store(_ record: CaseRecord, _ tenant: TenantID, _ id: String, _ lookup: Lookup, generation: UInt64) {
         if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
-        let entry = Entry(record: record, expires: ContinuousClock.now.advanced(by: timeToLive))
+        let entry = Entry(value: record, expires: ContinuousClock.now.advanced(by: timeToLive))
         let added = buckets.withLock { buckets -> Bool in
             guard (buckets[tenant]?.generation ?? 0) == generation else { return false }
             // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.
@@ -78,12 +91,24 @@ public final class CaseCache: Sendable {
         if added { entries.add(1, ordering: .relaxed) }
     }
 
+    /// Caches an organisation's live cases, unless the tenant was invalidated since `generation`
+    /// was taken (any write to the tenant's cases may change the list).
+    func store(_ records: [CaseRecord], _ tenant: TenantID, organisationNumber: String, generation: UInt64) {
+        if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
+        let entry = Entry(value: records, expires: ContinuousClock.now.advanced(by: timeToLive))
+        let added = buckets.withLock { buckets -> Bool in
+            guard (buckets[tenant]?.generation ?? 0) == generation else { return false }
+            return buckets[tenant, default: Bucket()].byOrganisation.updateValue(entry, forKey: organisationNumber) == nil
+        }
+        if added { entries.add(1, ordering: .relaxed) }
+    }
+
     /// Forgets every case of `tenant`.
     public func invalidate(_ tenant: TenantID) {
         let removed = buckets.withLock { buckets -> Int in
             let old = buckets.removeValue(forKey: tenant) ?? Bucket()
             buckets[tenant] = Bucket(generation: old.generation &+ 1)
-            return old.byExternalId.count + old.byFlowOrExternalId.count
+            return old.count
         }
         entries.subtract(removed, ordering: .relaxed)
     }

@@ -110,6 +110,24 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         }
     }
 
+    public func cases(tenant: TenantID, organisationNumber: String) async throws -> [CaseRecord] {
+        if let cached = cache?.cases(tenant, organisationNumber: organisationNumber) { return cached }
+        let generation = cache?.generation(tenant)
+        try gate.enter()
+        defer { gate.leave() }
+        var records: [CaseRecord] = []
+        do {
+            let rows = try await query(
+                "SELECT \(unescaped: CaseColumns.list) FROM statusbro_cases_of_organisation(\(tenant.rawValue), \(organisationNumber))",
+                tenant: tenant)
+            for try await row in rows.decode(CaseColumns.Row.self) { records.append(CaseColumns.record(row)) }
+        } catch {
+            throw Self.translate(error)
+        }
+        if let cache, let generation { cache.store(records, tenant, organisationNumber: organisationNumber, generation: generation) }
+        return records
+    }
+
     private func cachedCase(_ tenant: TenantID, _ id: String, _ lookup: CaseCache.Lookup, _ query: () -> PostgresQuery) async throws
         -> CaseRecord?
     {

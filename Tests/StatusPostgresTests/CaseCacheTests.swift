@@ -72,4 +72,38 @@ struct CaseCacheTests {
             }
         }
     }
+
+    @Test("an organisation's list is cached, changes with the next write, and stays with its tenant")
+    func organisationLists() async throws {
+        try await TestBackend.withBackend { backend in
+            let store = backend.store
+            let organisation = "5560360793"
+            func submit(_ id: String, _ code: String, _ at: String) async throws {
+                let event = try EventSubmission(
+                    json: .object([
+                        "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string(id),
+                        "caseType": .string("Bygglov"), "organisationNumber": .string("556036-0793"), "status": .string(code),
+                        "occurredAt": .string(at),
+                    ]))
+                _ = try await backend.services.events.record(
+                    event, snapshot: try backend.services.registry.serving(sundsvall), tenant: sundsvall, correlationId: "t")
+            }
+            try await submit("O-1", "ANM", "2024-05-01T10:00:00Z")
+            #expect(try await store.cases(tenant: sundsvall, organisationNumber: organisation).map(\.externalCaseId) == ["O-1"])
+            #expect(store.cache?.cases(sundsvall, organisationNumber: organisation)?.count == 1)  // served from the cache now
+
+            // A new case and a changed one show on the very next read, newest change first.
+            try await submit("O-2", "ANM", "2024-05-02T10:00:00Z")
+            #expect(try await store.cases(tenant: sundsvall, organisationNumber: organisation).map(\.externalCaseId) == ["O-2", "O-1"])
+            try await submit("O-1", "KOMP", "2024-05-03T10:00:00Z")
+            let listed = try await store.cases(tenant: sundsvall, organisationNumber: organisation)
+            #expect(listed.map(\.externalCaseId) == ["O-1", "O-2"] && listed.first?.rawStatus == "KOMP")
+
+            // Another tenant asking for the same number gets its own (empty) answer, not sundsvall's.
+            let bergen = TenantID("bergen")!
+            #expect(try await store.cases(tenant: bergen, organisationNumber: organisation).isEmpty)
+            #expect(store.cache?.cases(bergen, organisationNumber: organisation)?.isEmpty == true)
+            #expect(store.cache?.cases(sundsvall, organisationNumber: organisation)?.count == 2)
+        }
+    }
 }

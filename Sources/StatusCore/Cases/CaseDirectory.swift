@@ -28,7 +28,7 @@ public struct CaseDirectory: Sendable {
 
     /// The organisation's cases, newest status change first.
     public func cases(tenant: TenantID, organisationNumber: OrganisationNumber) async throws -> [CaseRecord] {
-        try await store.withTransaction(tenant: tenant) { tx in try await tx.cases(organisationNumber: organisationNumber.digits) }
+        try await store.cases(tenant: tenant, organisationNumber: organisationNumber.digits)
     }
 
     /// A case's events, oldest first.

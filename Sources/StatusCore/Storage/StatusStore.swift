@@ -20,6 +20,10 @@ public protocol StatusStore: Sendable {
     /// A case by OeP flow instance id, else by external case id, in one round trip.
     func caseRecord(tenant: TenantID, flowInstanceOrExternalId id: String) async throws -> CaseRecord?
 
+    /// The live cases of an organisation, newest status change first, in one round trip (the
+    /// Swedish `statuses` read).
+    func cases(tenant: TenantID, organisationNumber: String) async throws -> [CaseRecord]
+
     /// Every tenant and its active rules version, across tenants (the tenant directory).
     func tenantVersions() async throws -> [TenantID: Int]
 
