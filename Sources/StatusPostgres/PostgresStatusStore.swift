@@ -44,7 +44,14 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         return result
     }
 
-    /// Runs `body` on a connection inside a transaction bound to `tenant`.
+    /// Runs `body` on a pooled connection inside a transaction bound to `tenant`.
+    ///
+    /// Not PostgresNIO's `withTransaction`, for two reasons. Its `BEGIN`, `COMMIT` and `ROLLBACK`
+    /// go out through plain `query`, which never returns on a connection the server has already
+    /// closed (the `ROLLBACK` after an idle-transaction timeout hung CI; see `perform`); here every
+    /// statement goes through `perform`, which refuses a closed connection, and gets its span. And it
+    /// wraps each failure in a `PostgresTransactionError`, which `translate` does not unwrap: a unique
+    /// violation would no longer become `StoreError.conflict`, nor a lost connection a 503.
     func withTenantConnection<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try gate.enter()
         defer { gate.leave() }
@@ -52,6 +59,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             return try await client.withConnection { connection in
                 try await connection.perform("BEGIN", tenant: tenant, logger: logger)
                 do {
+                    // Local to this transaction: the pooled connection carries no tenant into the next one.
                     try await connection.perform(
                         "SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", tenant: tenant, logger: logger)
                     let result = try await body(connection)
