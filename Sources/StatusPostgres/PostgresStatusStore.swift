@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -41,15 +40,18 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         let result = try await withTenantConnection(tenant) { connection in
             try await body(PostgresTenantTransaction(connection: connection, tenant: tenant, logger: logger, effects: effects))
         }
-        // Committed: cached records of this tenant may be old now, here and in other processes.
-        if effects.casesChanged.load(ordering: .relaxed) {
-            cache?.invalidate(tenant)
-            announcer?.announce(tenant)
-        }
+        if effects.casesChanged.load(ordering: .relaxed) { casesChanged(tenant) }
         return result
     }
 
-    /// Runs `body` on a connection inside a transaction bound to `tenant`.
+    /// Runs `body` on a pooled connection inside a transaction bound to `tenant`.
+    ///
+    /// Not PostgresNIO's `withTransaction`, for two reasons. Its `BEGIN`, `COMMIT` and `ROLLBACK`
+    /// go out through plain `query`, which never returns on a connection the server has already
+    /// closed (the `ROLLBACK` after an idle-transaction timeout hung CI; see `perform`); here every
+    /// statement goes through `perform`, which refuses a closed connection, and gets its span. And it
+    /// wraps each failure in a `PostgresTransactionError`, which `translate` does not unwrap: a unique
+    /// violation would no longer become `StoreError.conflict`, nor a lost connection a 503.
     func withTenantConnection<T: Sendable>(_ tenant: TenantID, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try gate.enter()
         defer { gate.leave() }
@@ -57,6 +59,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             return try await client.withConnection { connection in
                 try await connection.perform("BEGIN", tenant: tenant, logger: logger)
                 do {
+                    // Local to this transaction: the pooled connection carries no tenant into the next one.
                     try await connection.perform(
                         "SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", tenant: tenant, logger: logger)
                     let result = try await body(connection)
@@ -72,127 +75,14 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         }
     }
 
-    public func record(_ writes: [LedgerWrite], tenant: TenantID) async throws -> LedgerWriteReport {
-        try gate.enter()
-        defer { gate.leave() }
-        let report: LedgerWriteReport
-        do {
-            var rows: [PostgresRow] = []
-            let statement = RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes))
-            let answer = try await StatementSpan.run(RecordChangesStatement.sql, tenant: tenant) {
-                try await client.execute(statement, logger: logger)
-            }
-            for try await row in answer { rows.append(row) }
-            report = try LedgerWrites.report(rows)
-        } catch {
-            throw Self.translate(error)
-        }
-        // Committed: cached records of this tenant may be old now, here and in other processes.
-        if report.written {
-            LedgerWrites.countFeedEntries(writes)
-            if LedgerWrites.changesCases(writes) {
-                cache?.invalidate(tenant)
-                announcer?.announce(tenant)
-            }
-        }
-        return report
+    /// Called once a transaction that changed `tenant`'s cases has committed: cached records of
+    /// that tenant may be old now, here and in other processes.
+    func casesChanged(_ tenant: TenantID) {
+        cache?.invalidate(tenant)
+        announcer?.announce(tenant)
     }
 
-    public func caseRecord(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord? {
-        try await cachedCase(tenant, externalCaseId, .externalId) {
-            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case(\(tenant.rawValue), \(externalCaseId))"
-        }
-    }
-
-    public func caseRecord(tenant: TenantID, flowInstanceOrExternalId id: String) async throws -> CaseRecord? {
-        try await cachedCase(tenant, id, .flowOrExternalId) {
-            "SELECT \(unescaped: CaseColumns.list) FROM statusbro_case_by_flow_or_external(\(tenant.rawValue), \(id))"
-        }
-    }
-
-    public func cases(tenant: TenantID, organisationNumber: String) async throws -> [CaseRecord] {
-        if let cached = cache?.cases(tenant, organisationNumber: organisationNumber) { return cached }
-        let generation = cache?.generation(tenant)
-        try gate.enter()
-        defer { gate.leave() }
-        var records: [CaseRecord] = []
-        do {
-            let rows = try await query(
-                "SELECT \(unescaped: CaseColumns.list) FROM statusbro_cases_of_organisation(\(tenant.rawValue), \(organisationNumber))",
-                tenant: tenant)
-            for try await row in rows.decode(CaseColumns.Row.self) { records.append(CaseColumns.record(row)) }
-        } catch {
-            throw Self.translate(error)
-        }
-        if let cache, let generation { cache.store(records, tenant, organisationNumber: organisationNumber, generation: generation) }
-        return records
-    }
-
-    private func cachedCase(_ tenant: TenantID, _ id: String, _ lookup: CaseCache.Lookup, _ query: () -> PostgresQuery) async throws
-        -> CaseRecord?
-    {
-        guard let cache else { return try await firstCase(query(), tenant: tenant) }
-        if let record = cache.record(tenant, id, lookup) { return record }
-        let generation = cache.generation(tenant)
-        let record = try await firstCase(query(), tenant: tenant)
-        if let record { cache.store(record, tenant, id, lookup, generation: generation) }
-        return record
-    }
-
-    private func firstCase(_ query: PostgresQuery, tenant: TenantID) async throws -> CaseRecord? {
-        try gate.enter()
-        defer { gate.leave() }
-        do {
-            for try await row in try await self.query(query, tenant: tenant).decode(CaseColumns.Row.self) {
-                return CaseColumns.record(row)
-            }
-            return nil
-        } catch {
-            throw Self.translate(error)
-        }
-    }
-
-    public func tenantVersions() async throws -> [TenantID: Int] {
-        do {
-            var versions: [TenantID: Int] = [:]
-            for try await (id, version) in try await query("SELECT tenant_id, rules_version FROM tenants").decode((String, Int).self) {
-                if let tenant = TenantID(id) { versions[tenant] = version }
-            }
-            return versions
-        } catch {
-            throw Self.translate(error)
-        }
-    }
-
-    public func activeRelease(tenant: TenantID) async throws -> RuleRelease? {
-        try await withTransaction(tenant: tenant) { tx in
-            let version = try await tx.activeVersion()
-            return version == 0 ? nil : try await tx.release(version: version)
-        }
-    }
-
-    public func activeReleases() async throws -> [RuleRelease] {
-        do {
-            var releases: [RuleRelease] = []
-            let rows = try await query(
-                "SELECT o_tenant_id, o_version, o_document, o_sha256, o_published_by, o_published_at, o_comment, o_rolled_back_from FROM statusbro_active_releases()"
-            )
-            for try await (tenant, version, document, sha, by, at, comment, from) in rows.decode(
-                (String, Int, RulesDocument, String, String, Date, String, Int?).self)
-            {
-                guard let tenant = TenantID(tenant) else { continue }
-                releases.append(
-                    RuleRelease(
-                        tenant: tenant, version: version, document: document, sha256: sha, publishedBy: by, publishedAt: at,
-                        comment: comment, rolledBackFrom: from))
-            }
-            return releases
-        } catch {
-            throw Self.translate(error)
-        }
-    }
-
-    /// Whether the database answers.
+    /// Whether the database answers `SELECT 1` (`/health` bounds how long it waits).
     public func ping() async -> Bool {
         do {
             try await query("SELECT 1")
@@ -204,66 +94,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
 
     /// `client.query` on any pooled connection, in a statement span inside a traced request.
     @discardableResult
-    private func query(_ query: PostgresQuery, tenant: TenantID? = nil) async throws -> PostgresRowSequence {
+    func query(_ query: PostgresQuery, tenant: TenantID? = nil) async throws -> PostgresRowSequence {
         try await StatementSpan.run(query.sql, tenant: tenant) { try await client.query(query, logger: logger) }
-    }
-
-    // MARK: API keys
-
-    public func createKey(tenant: TenantID, keyId: String, key: String, name: String, roles: [String]) async throws {
-        let hash = Self.keyHash(key)
-        _ = try await withTenantConnection(tenant) { connection in
-            try await connection.perform(
-                "INSERT INTO api_keys (tenant_id, key_id, key_hash, name, roles) VALUES (\(tenant.rawValue), \(keyId), \(hash), \(name), \(roles))",
-                tenant: tenant, logger: logger)
-        }
-    }
-
-    public func lookupKey(tenant: TenantID, key: String) async throws -> StoredAPIKey? {
-        let hash = Self.keyHash(key)
-        return try await withTenantConnection(tenant) { connection in
-            let rows = try await connection.perform(
-                """
-                SELECT key_id, name, roles, created_at, revoked_at FROM api_keys
-                 WHERE tenant_id = \(tenant.rawValue) AND key_hash = \(hash)
-                """, tenant: tenant, logger: logger)
-            for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
-                return StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt)
-            }
-            return nil
-        }
-    }
-
-    public func listKeys(tenant: TenantID) async throws -> [StoredAPIKey] {
-        try await withTenantConnection(tenant) { connection in
-            let rows = try await connection.perform(
-                "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys WHERE tenant_id = \(tenant.rawValue) ORDER BY created_at, key_id",
-                tenant: tenant, logger: logger)
-            var keys: [StoredAPIKey] = []
-            for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
-                keys.append(
-                    StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt))
-            }
-            return keys
-        }
-    }
-
-    public func revokeKey(tenant: TenantID, keyId: String) async throws -> Bool {
-        try await withTenantConnection(tenant) { connection in
-            let rows = try await connection.perform(
-                """
-                UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
-                 WHERE tenant_id = \(tenant.rawValue) AND key_id = \(keyId) RETURNING key_id
-                """, tenant: tenant, logger: logger)
-            for try await _ in rows { return true }
-            return false
-        }
-    }
-
-    /// SHA-256 of the whole key. Keys are 256-bit random secrets, so a fast unsalted hash is the
-    /// standard choice: nothing to brute-force, and the lookup stays an index probe.
-    static func keyHash(_ key: String) -> Data {
-        Data(SHA256.hash(data: Data(key.utf8)))
     }
 
     /// Maps driver errors to what the core understands. Anything else becomes `failed` with a
@@ -290,53 +122,5 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         default:
             return StoreError.failed("database client error \(error.code) at \(error.file ?? "?"):\(error.line ?? 0)")
         }
-    }
-}
-
-/// What a transaction did that others must hear of once it commits.
-final class TransactionEffects: Sendable {
-    let casesChanged = Atomic<Bool>(false)
-    /// Whether the transaction created its staging table for COPY.
-    let staged = Atomic<Bool>(false)
-}
-
-/// Counts database operations in flight and refuses new ones beyond a limit, so a slow or
-/// exhausted pool answers 503 at once instead of queueing requests without bound.
-final class AdmissionGate: Sendable {
-    let limit: Int
-    private let inFlight = Atomic<Int>(0)
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    func enter() throws {
-        let now = inFlight.add(1, ordering: .relaxed).newValue
-        if now > limit {
-            inFlight.subtract(1, ordering: .relaxed)
-            throw StoreError.unavailable("the service is at capacity; retry shortly")
-        }
-    }
-
-    func leave() {
-        inFlight.subtract(1, ordering: .relaxed)
-    }
-
-    /// Operations in flight now.
-    var current: Int { inFlight.load(ordering: .relaxed) }
-}
-
-/// The columns of `cases`, in the order every case query selects them.
-enum CaseColumns {
-    static let list =
-        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at, revision, party"
-
-    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?, Int64, String?)
-
-    static func record(_ r: Row) -> CaseRecord {
-        CaseRecord(
-            caseId: r.0, externalCaseId: r.1, flowInstanceId: r.2, caseType: r.3, organisationNumber: r.4, sourceSystem: r.5,
-            rawStatus: r.6, status: r.7, category: r.8, ruleVersion: r.9, lastStatusChange: r.10, createdAt: r.11, withdrawnAt: r.12,
-            party: r.14, revision: r.13)
     }
 }

@@ -42,7 +42,6 @@ public struct StoredAPIKey: Sendable, Equatable {
     public var createdAt: Date
     public var revokedAt: Date?
 
-    /// A stored key.
     public init(tenant: TenantID, keyId: String, name: String, roles: [String], createdAt: Date, revokedAt: Date?) {
         self.tenant = tenant
         self.keyId = keyId
@@ -51,18 +50,6 @@ public struct StoredAPIKey: Sendable, Equatable {
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }
-}
-
-/// Storage of API keys; implementations store only a hash of the key.
-public protocol APIKeyStore: Sendable {
-    /// Stores a new key.
-    func createKey(tenant: TenantID, keyId: String, key: String, name: String, roles: [String]) async throws
-    /// The key matching `key` under `tenant`, revoked or not.
-    func lookupKey(tenant: TenantID, key: String) async throws -> StoredAPIKey?
-    /// Every key of a tenant.
-    func listKeys(tenant: TenantID) async throws -> [StoredAPIKey]
-    /// Revokes a key; false when there is no such key.
-    func revokeKey(tenant: TenantID, keyId: String) async throws -> Bool
 }
 
 /// Resolves API keys to principals, with a short-lived cache so the hot read path needs no extra
