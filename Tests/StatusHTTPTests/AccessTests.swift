@@ -86,6 +86,12 @@ struct AccessTests {
                 "/api/v1/events", key: byggr,
                 Harness.event(externalCaseId: "SECRET-1", status: "KOMP", flowInstanceId: "FLOW-1", organisationNumber: "5564900008"))
             _ = try await h.post("/api/v1/events", key: byggr, Harness.event(externalCaseId: "SECRET-2", status: "NYKOD"))
+            // Warm this process's caches (key, case, organisation list) with sundsvall's answers
+            // first: bergen must not be answered from them.
+            let portal = try await h.key("sundsvall", "oep-portal")
+            #expect(try await h.get("/casestatus/1.0/SECRET-1/status", key: portal).status == .ok)
+            #expect(try await h.get("/casestatus/1.0/FLOW-1/oepstatus", key: portal).status == .ok)
+            #expect(try await h.get("/casestatus/1.0/5564900008/statuses", key: portal).json.arrayValue?.count == 1)
             let bergen = try await h.key("bergen", "municipality-admin")
             // bergen's own rules give it status:read and more; none of it reaches sundsvall's data.
             let publishWithStatusRead = try await h.get("/casestatus/1.0/SECRET-1/status", key: bergen)

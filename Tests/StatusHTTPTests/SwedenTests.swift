@@ -81,13 +81,24 @@ struct SwedenTests {
             let byggr = try await h.key("sundsvall", "byggr")
             let portal = try await h.key("sundsvall", "oep-portal")
             let admin = try await h.key("sundsvall", "municipality-admin")
-            _ = try await h.post("/api/v1/events", key: byggr, Harness.event(externalCaseId: "BYGG 2024-1", status: "KOMPTEK"))
+            _ = try await h.post(
+                "/api/v1/events", key: byggr,
+                Harness.event(externalCaseId: "BYGG 2024-1", status: "KOMPTEK", organisationNumber: "5564900008"))
+            // All three reads, so each is cached before the publish.
             #expect(try await h.get("/casestatus/1.0/BYGG%202024-1/oepstatus", key: portal).json["value"] == .string("Kompletterad"))
+            #expect(try await h.get("/casestatus/1.0/BYGG%202024-1/status", key: portal).json["status"] == .string("Kompletterad"))
+            #expect(
+                try await h.get("/casestatus/1.0/5564900008/statuses", key: portal).json.arrayValue?.first?["status"]
+                    == .string("Kompletterad"))
             let published = try await h.publishSundsvall(adminKey: admin, baseVersion: 1) {
                 $0.sources["BYGGR"]!.codes["KOMPTEK"] = "Under behandling"
             }
             #expect(published.status == .created && published.text == "{\"version\":2}")
             #expect(try await h.get("/casestatus/1.0/BYGG%202024-1/oepstatus", key: portal).json["value"] == .string("Under behandling"))
+            #expect(try await h.get("/casestatus/1.0/BYGG%202024-1/status", key: portal).json["status"] == .string("Under behandling"))
+            #expect(
+                try await h.get("/casestatus/1.0/5564900008/statuses", key: portal).json.arrayValue?.first?["status"]
+                    == .string("Under behandling"))
             let view = try await h.get("/api/v1/cases/BYGG%202024-1", key: admin).json
             #expect(view["ruleVersion"] == .number(2) && view["category"] == .string("Upplysning"))
             // History keeps what was in force when the event was recorded.
