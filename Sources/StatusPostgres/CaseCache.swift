@@ -103,11 +103,11 @@ public final class CaseChangeAnnouncer: Service {
     private let pending = Mutex<Set<TenantID>>([])
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
-    let client: PostgresClient
+    let client: PrimaryPool
     let logger: Logger
 
     /// An announcer sending through `client`.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PrimaryPool, logger: Logger) {
         self.client = client
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
