@@ -130,7 +130,7 @@ public final class CaseChangeAnnouncer: Service {
                 }
                 guard !tenants.isEmpty else { continue }
                 do {
-                    try await self.client.query(
+                    _ = try await self.client.rows(
                         "SELECT pg_notify('statusbro_cases', t) FROM unnest(\(tenants)::text[]) AS t", logger: self.logger)
                 } catch {
                     // The other processes' caches expire anyway; say so and go on.

@@ -83,12 +83,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         defer { gate.leave() }
         let report: LedgerWriteReport
         do {
-            var rows: [PostgresRow] = []
-            for try await row in try await client.execute(
+            let rows = try await client.rows(
                 RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), logger: logger)
-            {
-                rows.append(row)
-            }
             report = try LedgerWrites.report(rows)
         } catch {
             throw Self.translate(error)
@@ -131,10 +127,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         try gate.enter()
         defer { gate.leave() }
         do {
-            for try await row in try await client.query(query, logger: logger).decode(CaseColumns.Row.self) {
-                return CaseColumns.record(row)
-            }
-            return nil
+            return try await client.rows(query, logger: logger).first.map { CaseColumns.record(try $0.decode(CaseColumns.Row.self)) }
         } catch {
             throw Self.translate(error)
         }
@@ -143,9 +136,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     public func tenantVersions() async throws -> [TenantID: Int] {
         do {
             var versions: [TenantID: Int] = [:]
-            for try await (id, version) in try await client.query("SELECT tenant_id, rules_version FROM tenants", logger: logger)
-                .decode((String, Int).self)
-            {
+            for row in try await client.rows("SELECT tenant_id, rules_version FROM tenants", logger: logger) {
+                let (id, version) = try row.decode((String, Int).self)
                 if let tenant = TenantID(id) { versions[tenant] = version }
             }
             return versions
@@ -164,12 +156,12 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     public func activeReleases() async throws -> [RuleRelease] {
         do {
             var releases: [RuleRelease] = []
-            let rows = try await client.query(
+            let rows = try await client.rows(
                 "SELECT o_tenant_id, o_version, o_document, o_sha256, o_published_by, o_published_at, o_comment, o_rolled_back_from FROM statusbro_active_releases()",
                 logger: logger)
-            for try await (tenant, version, document, sha, by, at, comment, from) in rows.decode(
-                (String, Int, RulesDocument, String, String, Date, String, Int?).self)
-            {
+            for row in rows {
+                let (tenant, version, document, sha, by, at, comment, from) = try row.decode(
+                    (String, Int, RulesDocument, String, String, Date, String, Int?).self)
                 guard let tenant = TenantID(tenant) else { continue }
                 releases.append(
                     RuleRelease(
@@ -185,7 +177,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     /// Whether the database answers.
     public func ping() async -> Bool {
         do {
-            try await client.query("SELECT 1", logger: logger)
+            _ = try await client.rows("SELECT 1", logger: logger)
             return true
         } catch {
             return false

@@ -162,17 +162,25 @@ public final class PrimaryPool: Service, Sendable {
         try await attempt { client in try await client.withConnection { connection in try await body(connection) } }
     }
 
-    /// Runs `query` on a leased connection.
-    @discardableResult
-    public func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
-        try await attempt { client in try await client.query(query, logger: logger) }
+    /// The rows of `query`, read on a leased connection.
+    public func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await withConnection { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.perform(query, logger: logger) { rows.append(row) }
+            return rows
+        }
     }
 
-    /// Runs a prepared statement on a leased connection.
-    public func execute<Statement: PostgresPreparedStatement, Row>(_ statement: Statement, logger: Logger) async throws
-        -> AsyncThrowingMapSequence<PostgresRowSequence, Row> where Row == Statement.Row
-    {
-        try await attempt { client in try await client.execute(statement, logger: logger) }
+    /// The rows of a prepared statement, read on a leased connection.
+    public func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [Statement.Row]
+    where Statement.Row: Sendable {
+        try await withConnection { connection in
+            try await connection.untilClosed {
+                var rows: [Statement.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
+        }
     }
 
     /// Tells whether a failure means the primary may have gone (or stopped accepting writes),

@@ -116,10 +116,7 @@ struct ConnectionStringTests {
         try await withPostgresClientRunning(pool) {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 group.addTask {
-                    for try await value in try await pool.query("SELECT 42", logger: TestDatabase.logger).decode(Int.self) {
-                        return value
-                    }
-                    return 0
+                    try await pool.rows("SELECT 42", logger: TestDatabase.logger).first?.decode(Int.self) ?? 0
                 }
                 try await Task.sleep(for: .milliseconds(200))
                 pool.suspectPrimaryLost()  // as the rules listener does when its connection drops

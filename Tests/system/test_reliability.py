@@ -29,6 +29,7 @@ class RetryingClient:
         self.base_of = base_of
         self.key = key
         self.acknowledged = set()
+        self.acknowledged_at = []  # when each acknowledgement arrived, for measuring outages
         self.lock = threading.Lock()
         self.retries = 0
         self.failures = []
@@ -69,6 +70,7 @@ class RetryingClient:
                     if reply.status_code in (200, 201):
                         with self.lock:
                             self.acknowledged.add(body["messageId"])
+                            self.acknowledged_at.append(time.time())
                         break
                     if reply.status_code < 500:
                         with self.lock:
