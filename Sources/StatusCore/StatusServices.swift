@@ -26,6 +26,8 @@ public struct StatusServices: Sendable {
     public let keys: APIKeyAuthenticator
     public let keyStore: any APIKeyStore
     public let health: any HealthProbe
+    /// Each tenant's request rates (its rules' `limits`), in this process.
+    public let limiter = RequestLimiter()
 
     /// The services over `store`, replaying dead letters with `decoders` (events and the Norwegian messages are always included).
     public init(

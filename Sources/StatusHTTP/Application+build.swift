@@ -75,15 +75,17 @@ public func buildRouter(
     }
 
     let authentication = AuthenticationMiddleware(services: services, tokens: tokens ?? TenantTokenVerifier(registry: services.registry))
+    let limits = RequestLimitMiddleware(limiter: services.limiter)
     let sweden = SwedenController(cases: services.cases)
-    router.group("casestatus").add(middleware: authentication).addRoutes(sweden.endpoints())
-    router.group("caseStatus").add(middleware: authentication).addRoutes(sweden.endpoints(infix: "api"))
-    router.group("api/v1").add(middleware: authentication)
+    router.group("casestatus").add(middleware: authentication).add(middleware: limits).addRoutes(sweden.endpoints())
+    router.group("caseStatus").add(middleware: authentication).add(middleware: limits).addRoutes(sweden.endpoints(infix: "api"))
+    router.group("api/v1").add(middleware: authentication).add(middleware: limits)
         .addRoutes(EventsController(services: services).endpoints)
         .addRoutes(CasesController(cases: services.cases).endpoints)
         .addRoutes(FeedController(feed: services.feed).endpoints)
-    router.group("dibk/api/v1").add(middleware: authentication)
+    router.group("dibk/api/v1").add(middleware: authentication).add(middleware: limits)
         .addRoutes(NorwayController(norway: services.norway, publicBaseURL: configuration.publicBaseURL).endpoints)
+    // Not limited: administration is people, and must stay usable to change the limits themselves.
     router.group("admin/v1").add(middleware: authentication)
         .addRoutes(RulesController(rules: services.rules).endpoints)
         .addRoutes(AuditController(rules: services.rules).endpoints)

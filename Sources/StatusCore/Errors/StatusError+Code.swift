@@ -17,6 +17,7 @@ extension StatusError {
         case .versionConflict: "VERSION_CONFLICT"
         case .rulesInvalid: "RULES_INVALID"
         case .unavailable: "SERVICE_UNAVAILABLE"
+        case .rateLimited: "RATE_LIMITED"
         }
     }
 
@@ -24,7 +25,7 @@ extension StatusError {
     public var detail: String {
         switch self {
         case .unauthenticated(let detail), .forbidden(let detail), .notFound(let detail), .unsupportedMediaType(let detail),
-            .alreadyExists(let detail), .unavailable(let detail):
+            .alreadyExists(let detail), .unavailable(let detail), .rateLimited(let detail, _):
             detail
         case .validationFailed(let errors): errors.map { "\($0.pointer): \($0.message)" }.joined(separator: "; ")
         case .payloadTooLarge(let limit): "the limit is \(limit) bytes"
