@@ -95,8 +95,7 @@ public struct DatabaseSettings: Sendable {
             let location = try await locator.locate(username: service.username, password: service.password)
             copy.service.password = location.password
         } catch let error as DatabaseSettingsError {
-            throw DatabaseSettingsError.unreachable(
-                "cannot log in as \(service.username) (set DATABASE_SERVICE_PASSWORD, or give it a .pgpass line): \(error.reason)")
+            throw DatabaseSettingsError.serviceLogin(username: service.username, reason: error.reason)
         }
         return copy
     }
@@ -256,11 +255,13 @@ public enum DatabaseSettingsError: Error, CustomStringConvertible {
     case invalid(String)
     /// No host accepted the login with writes (each host's reason, one line).
     case unreachable(String)
+    /// The owner could log in, but the service role could not.
+    case serviceLogin(username: String, reason: String)
 
     /// What is wrong, without the prefix.
     public var reason: String {
         switch self {
-        case .invalid(let reason), .unreachable(let reason): reason
+        case .invalid(let reason), .unreachable(let reason), .serviceLogin(_, let reason): reason
         }
     }
 
@@ -269,6 +270,8 @@ public enum DatabaseSettingsError: Error, CustomStringConvertible {
         switch self {
         case .invalid(let reason): "invalid database connection settings: \(reason)"
         case .unreachable(let reason): "cannot connect to a PostgreSQL server that accepts writes: \(reason)"
+        case .serviceLogin(let username, let reason):
+            "the service cannot log in as \(username) (set DATABASE_SERVICE_PASSWORD, or give \(username) a .pgpass line): \(reason)"
         }
     }
 }

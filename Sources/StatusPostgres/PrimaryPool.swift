@@ -196,6 +196,8 @@ public final class PrimaryPool: Service, Sendable {
             default: return false
             }
         }
+        // A statement given up because its connection closed (see `untilClosed`).
+        if let error = error as? StoreError, error == .unavailable("the database cannot be reached") { return true }
         // The pool's circuit breaker (no connection could be made for a while); its type is not public.
         return String(describing: type(of: error)) == "ConnectionPoolError" && "\(error)".contains("CircuitBreaker")
     }
