@@ -222,6 +222,7 @@ public struct LibpqLocator: PrimaryLocator {
 
 /// Calls into libpq; every `PGconn` is used by one thread only, as libpq requires.
 enum Libpq {
+    /// Connects with `options` (keywords as libpq knows them), blocking until it has or has given up.
     static func connect(_ options: [(keyword: String, value: String)]) -> OpaquePointer? {
         let keywords = options.map { strdup($0.keyword) }
         let values = options.map { strdup($0.value) }
@@ -238,6 +239,7 @@ enum Libpq {
         }
     }
 
+    /// Why a connection failed, on one line.
     static func errorMessage(_ connection: OpaquePointer?) -> String {
         LibpqMessage.oneLine(PQerrorMessage(connection).map { String(cString: $0) } ?? "out of memory")
     }
@@ -255,6 +257,7 @@ enum Libpq {
         return settings
     }
 
+    /// Whether the server `connection` is on has a database called `name`.
     static func databaseExists(_ name: String, on connection: OpaquePointer?) -> Bool {
         let result = name.withCString { value -> OpaquePointer? in
             var parameters: [UnsafePointer<CChar>?] = [value]

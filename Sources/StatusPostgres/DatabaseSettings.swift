@@ -11,7 +11,9 @@ import PostgresNIO
 public struct DatabaseSettings: Sendable {
     /// One login.
     public struct Login: Sendable, Equatable {
+        /// The role.
         public var username: String
+        /// Its password, when the server asks for one.
         public var password: String?
 
         /// A login.
@@ -36,10 +38,15 @@ public struct DatabaseSettings: Sendable {
         }
     }
 
+    /// Where the primary is (as far as these settings know).
     public var endpoint: Endpoint
+    /// How connections are secured.
     public var tls: TLSPolicy
+    /// The database.
     public var database: String
+    /// The login that owns the schema: migrations, tenant registration.
     public var owner: Login
+    /// The login the service runs as (`statusbro_app`).
     public var service: Login
     /// Finds the primary again when the one in use is lost; `nil`: the endpoint never changes.
     public var locator: (any PrimaryLocator)?
@@ -181,7 +188,9 @@ public enum TLSPolicy: Sendable, Equatable {
 
     /// A client certificate (libpq's `sslcert` and `sslkey`), read once when the settings are resolved.
     public struct ClientCertificate: Sendable, Equatable {
+        /// The certificate and its chain.
         let chain: [NIOSSLCertificate]
+        /// Its private key.
         let key: NIOSSLPrivateKey
     }
 
@@ -222,6 +231,7 @@ public enum TLSPolicy: Sendable, Equatable {
         return String(cString: directory)
     }
 
+    /// The NIO configuration, or `nil` for no TLS.
     func configuration() -> TLSConfiguration? {
         guard case .require(let verification, let root, let client) = self else { return nil }
         var configuration = TLSConfiguration.makeClientConfiguration()
@@ -238,11 +248,13 @@ public enum TLSPolicy: Sendable, Equatable {
         return configuration
     }
 
+    /// For a pool.
     func clientTLS() -> PostgresClient.Configuration.TLS {
         guard let configuration = configuration() else { return .disable }
         return .require(configuration)
     }
 
+    /// For a single connection.
     func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
         guard let configuration = configuration() else { return .disable }
         return .require(try NIOSSLContext(configuration: configuration))

@@ -55,6 +55,7 @@ extension PostgresConnection {
 /// callback per connection, not per statement: a long-lived connection would otherwise collect
 /// a callback for every statement it ever ran.
 final class ClosingWatch: Sendable {
+    /// The one watch of the process.
     static let shared = ClosingWatch()
 
     private let waiting = Mutex<[ObjectIdentifier: [Int: @Sendable () -> Void]]>([:])

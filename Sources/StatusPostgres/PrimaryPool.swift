@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
+import StatusCore
 import Synchronization
 
 /// The service role's connection pool, on whichever server accepts writes now.

@@ -10,6 +10,7 @@ import StatusRules
 struct RequestLimitMiddleware: RouterMiddleware {
     typealias Context = StatusRequestContext
 
+    /// The buckets, shared by every request of this process.
     let limiter: RequestLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
