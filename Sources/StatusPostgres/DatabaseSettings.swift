@@ -98,13 +98,20 @@ public struct DatabaseSettings: Sendable {
     public func resolvingServiceLogin() async throws -> DatabaseSettings {
         guard let locator else { return self }
         var copy = self
-        do {
-            let location = try await locator.locate(username: service.username, password: service.password)
-            copy.service.password = location.password
-        } catch let error as DatabaseSettingsError {
-            throw DatabaseSettingsError.serviceLogin(username: service.username, reason: error.reason)
+        // A standby listed before the primary refuses the role until it has replayed the migration
+        // that created it (libpq does not try further hosts after a refused login): ask again briefly.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let location = try await locator.locate(username: service.username, password: service.password)
+                copy.service.password = location.password
+                return copy
+            } catch let error as DatabaseSettingsError {
+                guard attempt < 4 else { throw DatabaseSettingsError.serviceLogin(username: service.username, reason: error.reason) }
+                try await Task.sleep(for: .milliseconds(250))
+            }
         }
-        return copy
     }
 
     /// The same server with another database (tests copy a template per test).

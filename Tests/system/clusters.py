@@ -70,12 +70,15 @@ class PrivateCluster:
 class ReplicatedPair:
     """A primary and a standby streaming from it (made with pg_basebackup -R), both on loopback.
 
-    Replication is synchronous: a commit is acknowledged only once the standby has it, so a
+    Replication is synchronous: a commit is acknowledged only once the standby has applied it, so a
     failover after a crash of the primary loses nothing that was acknowledged.
     """
 
     def __init__(self):
-        self.primary = PrivateCluster(prefix="statusbro-primary-", settings=("-c synchronous_standby_names='*'",))
+        # remote_apply: a commit returns once the standby has applied it, so what a migration
+        # created is there for a login to the standby at once.
+        self.primary = PrivateCluster(prefix="statusbro-primary-",
+                                      settings=("-c synchronous_standby_names='*'", "-c synchronous_commit=remote_apply"))
         self.primary.start()
         self.standby = PrivateCluster(prefix="statusbro-standby-", data=False)
         self.standby.data = self.standby.dir + "/data"

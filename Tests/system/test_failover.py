@@ -53,16 +53,15 @@ def test_primary_crash_and_promotion_under_load_loses_nothing_and_the_listener_f
         assert listening != "0", "the rules listener is not connected to the new primary"
         assert server.stop() == 0
 
-        after = [t for t in acknowledged_at if t > stopped]
-        before = [t for t in acknowledged_at if t <= stopped]
+        # An acknowledgement that arrives just after the crash may still be the old primary's; one
+        # after the promotion finished is the new primary's. The pause clients saw is the longest gap.
         figures = {
             "events": 2500,
             "retries": client.retries,
+            "acknowledgedBeforeCrash": len([t for t in acknowledged_at if t <= stopped]),
             "promotionSeconds": round(promoted - stopped, 3),
-            "writesResumedAfterCrashSeconds": round(after[0] - stopped, 3),
-            "writesResumedAfterPromotionSeconds": round(after[0] - promoted, 3),
+            "firstAcknowledgementAfterPromotionSeconds": round(min(t for t in acknowledged_at if t > promoted) - promoted, 3),
             "longestGapBetweenAcknowledgementsSeconds": round(max(b - a for a, b in zip(acknowledged_at, acknowledged_at[1:])), 3),
-            "acknowledgedBeforeCrash": len(before),
         }
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "failover.json").write_text(json.dumps(figures, indent=2) + "\n")
