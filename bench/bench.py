@@ -529,7 +529,7 @@ delay = function()
 end
 """
 
-FLOOD_LIMITS = {"tenant": {"writes": {"perSecond": 200, "burst": 200}}, "perKey": {"writes": {"perSecond": 200, "burst": 200}}}
+FLOOD_LIMITS = {"tenant": {"writes": {"perSecond": 50, "burst": 50}}, "perKey": {"writes": {"perSecond": 50, "burst": 50}}}
 
 
 def bench_neighbours():
@@ -568,8 +568,21 @@ def bench_neighbours():
         return result, {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "total": total, "refused": refused}
 
     read()  # warm-up: the case cache, the pool
-    alone = read()
-    limited, flood_limited = read_while_flooding()
+    # Alone and under the flood, three times each, interleaved: this machine is shared, and a moment's
+    # noise should not decide the figure. The medians are reported.
+    runs = {"alone": [], "limited": [], "flood": []}
+    for _ in range(3):
+        runs["alone"].append(read())
+        limited_run, flood_run = read_while_flooding()
+        runs["limited"].append(limited_run)
+        runs["flood"].append(flood_run)
+
+    def median_run(results):
+        return sorted(results, key=lambda r: r["p99"])[len(results) // 2]
+
+    alone = median_run(runs["alone"])
+    limited = median_run(runs["limited"])
+    flood_limited = runs["flood"][runs["limited"].index(limited)]
     accepted = int(psql(url, "SELECT count(*) FROM case_events WHERE tenant_id = 'noisy'"))
     # The same flood with the limits taken out, to show what they buy.
     unlimited_document = dict(noisy)
@@ -595,12 +608,14 @@ with `limits: {json.dumps(FLOOD_LIMITS)}` in its rules; then again with the limi
 
 | run | B requests/s | B p50 | B p99 | B non-2xx | A requests/s | A refused (429) |
 |---|---|---|---|---|---|---|
-| B alone | {alone['rps']:,.0f} | {alone['p50']:.2f} ms | {alone['p99']:.2f} ms | {alone['non2xx']} | | |
-| A floods, with limits | {limited['rps']:,.0f} | {limited['p50']:.2f} ms | {limited['p99']:.2f} ms | {limited['non2xx']} | {flood_limited['rps']:,.0f} | {flood_limited['refused']:,} of {flood_limited['total']:,} |
+| B alone (median p99 of 3: {', '.join(f"{r['p99']:.2f}" for r in runs['alone'])} ms) | {alone['rps']:,.0f} | {alone['p50']:.2f} ms | {alone['p99']:.2f} ms | {alone['non2xx']} | | |
+| A floods, with limits (of 3: {', '.join(f"{r['p99']:.2f}" for r in runs['limited'])} ms) | {limited['rps']:,.0f} | {limited['p50']:.2f} ms | {limited['p99']:.2f} ms | {limited['non2xx']} | {flood_limited['rps']:,.0f} | {flood_limited['refused']:,} of {flood_limited['total']:,} |
 | A floods, no limits | {unlimited['rps']:,.0f} | {unlimited['p50']:.2f} ms | {unlimited['p99']:.2f} ms | {unlimited['non2xx']} | {flood_unlimited['rps']:,.0f} | {flood_unlimited['refused']:,} of {flood_unlimited['total']:,} |
 
 B's p99 with A flooding under its limits is **{ratio:.2f}×** its figure alone ({unlimited['p99'] / alone['p99']:.2f}× without limits).
-A's events accepted under the limits: {accepted:,} (the bucket allows {FLOOD_LIMITS['tenant']['writes']['perSecond']}/s).
+A's events accepted under the limits, over the three runs: {accepted:,} (the bucket allows {FLOOD_LIMITS['tenant']['writes']['perSecond']}/s, about a tenth of
+what this machine ingests at most). A refused request is answered after a one-second pause, so A's 64
+connections ask about 64 times a second instead of thousands.
 """
     return rows, details
 
