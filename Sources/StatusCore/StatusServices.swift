@@ -22,14 +22,20 @@ public struct StatusServices: Sendable {
     public let cases: CaseDirectory
     public let feed: ChangeFeedReader
     public let deadLetters: DeadLetterDesk
+    public let statistics: TenantStatistics
     public let norway: NorwegianSubmissions
+    /// NAV's Aktivitetskort.
+    public let nav: Aktivitetsplan
+    /// STAR's web-service messages (Denmark).
+    public let star: STARService
     public let keys: APIKeyAuthenticator
     public let keyStore: any APIKeyStore
+    public let keyIssuer: APIKeyIssuer
     public let health: any HealthProbe
     /// Each tenant's request rates (its rules' `limits`), in this process.
     public let limiter = RequestLimiter()
 
-    /// The services over `store`, replaying dead letters with `decoders` (events and the Norwegian messages are always included).
+    /// The services over `store`, replaying dead letters with `decoders` (those of every face are always included).
     public init(
         store: any StatusStore, keyStore: any APIKeyStore, health: any HealthProbe, registry: RulesRegistry = RulesRegistry(),
         deadLetterDecoders: [any DeadLetterDecoder] = [], logger: Logger
@@ -39,17 +45,21 @@ public struct StatusServices: Sendable {
         self.rules = RulesAdministration(store: store, registry: registry, logger: logger)
         self.ledger = CaseLedger(store: store, logger: logger)
         self.events = EventRecorder(ledger: ledger, logger: logger)
-        self.cases = CaseDirectory(store: store, registry: registry)
-        self.feed = ChangeFeedReader(store: store, registry: registry)
+        self.cases = CaseDirectory(store: store)
+        self.feed = ChangeFeedReader(store: store)
         self.deadLetters = DeadLetterDesk(
             store: store, ledger: ledger,
             decoders: [
                 EventDeadLetterDecoder(), NorwegianDeadLetterDecoder(scope: DIBK.receiptScope),
-                NorwegianDeadLetterDecoder(scope: DIBK.updateScope),
+                NorwegianDeadLetterDecoder(scope: DIBK.updateScope), AktivitetskortDeadLetterDecoder(), STARDeadLetterDecoder(),
             ] + deadLetterDecoders, logger: logger)
+        self.statistics = TenantStatistics(store: store)
         self.norway = NorwegianSubmissions(store: store, ledger: ledger)
+        self.nav = Aktivitetsplan(ledger: ledger, deadLetters: deadLetters)
+        self.star = STARService(store: store, ledger: ledger)
         self.keys = APIKeyAuthenticator(store: keyStore)
         self.keyStore = keyStore
+        self.keyIssuer = APIKeyIssuer(store: store, keys: keyStore, authenticator: keys)
         self.health = health
     }
 }

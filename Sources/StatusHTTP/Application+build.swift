@@ -46,7 +46,14 @@ public func buildRouter(
     let router = Router(context: StatusRequestContext.self)
     let metrics = StatusMetrics.shared
     router.add(middleware: CorrelationMiddleware())
-    router.add(middleware: RequestTelemetryMiddleware())
+    // Inside the correlation id (an attribute of the span) and outside the problem middleware (the
+    // span records the status the client gets).
+    router.add(middleware: RequestTracingMiddleware())
+    // Requests counted and timed per route pattern (never the raw path, so no identifier becomes a
+    // label), method and status; an access line at debug level (identity numbers masked by the
+    // log handler).
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware())
     if let adminDirectory = configuration.adminDirectory {
         router.add(middleware: ConsoleRedirectMiddleware())
@@ -85,10 +92,15 @@ public func buildRouter(
         .addRoutes(FeedController(feed: services.feed).endpoints)
     router.group("dibk/api/v1").add(middleware: authentication).add(middleware: limits)
         .addRoutes(NorwayController(norway: services.norway, publicBaseURL: configuration.publicBaseURL).endpoints)
+    router.group("nav/aktivitetskort").add(middleware: authentication).add(middleware: limits)
+        .addRoutes(AktivitetskortController(nav: services.nav).endpoints)
+    router.group("star/v1").add(middleware: authentication).add(middleware: limits)
+        .addRoutes(STARController(star: services.star).endpoints)
     // Not limited: administration is people, and must stay usable to change the limits themselves.
     router.group("admin/v1").add(middleware: authentication)
         .addRoutes(RulesController(rules: services.rules).endpoints)
         .addRoutes(AuditController(rules: services.rules).endpoints)
+        .addRoutes(StatisticsController(statistics: services.statistics).endpoints)
     return router
 }
 

@@ -26,7 +26,7 @@ enum LedgerWrites {
         "ordinal", "kind", "scope", "message_id", "payload", "correlation_id", "external_case_id", "expected_revision", "case_id",
         "case_written", "flow_instance_id", "case_type", "organisation_number", "source_system", "raw_status", "status", "category",
         "rule_version", "last_status_change", "created_at", "withdrawn_at", "event_id", "change_type", "occurred_at", "recorded_at",
-        "feed_reason", "response", "dead_letter_id", "code", "detail",
+        "feed_reason", "response", "dead_letter_id", "code", "detail", "party",
     ]
 
     /// A write's values, one per column of `columns` (`nil`: NULL).
@@ -63,6 +63,7 @@ enum LedgerWrites {
             row[24] = .instant(event.recordedAt)
             row[25] = applied.feedChange.map { .text($0.reason.rawValue) }
             row[26] = .json(answer)
+            row[30] = record.party.map(Value.text)
         case .park(let deadLetterId, let code, let detail):
             row[1] = .text("park")
             row[27] = .text(deadLetterId.uuidString)
@@ -178,7 +179,7 @@ enum LedgerWrites {
                         status: try r[12].decode(String.self), category: try r[13].decode(String.self),
                         ruleVersion: try r[14].decode(Int.self), lastStatusChange: try r[15].decode(Date.self),
                         createdAt: try r[16].decode(Date.self), withdrawnAt: try r[17].decode(Date?.self),
-                        revision: try r[18].decode(Int64.self))
+                        party: try r[19].decode(String?.self), revision: try r[18].decode(Int64.self))
                 }
                 report.stale[externalCaseId] = .some(current)
             case "parked":
@@ -197,7 +198,7 @@ enum LedgerWrites {
 struct RecordChangesStatement: PostgresPreparedStatement {
     static let sql =
         "CALL statusbro_record_changes($1, $2::json"
-        + String(repeating: ", NULL", count: 19) + ")"
+        + String(repeating: ", NULL", count: 20) + ")"
     typealias Row = PostgresRow
 
     var tenant: String

@@ -13,9 +13,15 @@ extension PostgresConnection {
     /// the `ROLLBACK` or next statement after that must fail, not hang a request and its admission
     /// slot. (Seen: a statement timeout, then a `ROLLBACK` sent after the idle timeout had already
     /// closed the connection, waited forever.)
+    ///
+    /// Inside a traced request the statement gets its span (`StatementSpan`), with `tenant` when it is tenant-scoped.
     @discardableResult
-    func perform(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
-        try await untilClosed { try await self.query(query, logger: logger, file: file, line: line) }
+    func perform(
+        _ query: PostgresQuery, tenant: TenantID? = nil, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws -> PostgresRowSequence {
+        try await StatementSpan.run(query.sql, tenant: tenant) {
+            try await untilClosed { try await self.query(query, logger: logger, file: file, line: line) }
+        }
     }
 
     /// Runs `operation`, but gives up with `unavailable` as soon as this connection closes.

@@ -62,14 +62,15 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         defer { gate.leave() }
         do {
             return try await client.withConnection { connection in
-                try await connection.perform("BEGIN", logger: logger)
+                try await connection.perform("BEGIN", tenant: tenant, logger: logger)
                 do {
-                    try await connection.perform("SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", logger: logger)
+                    try await connection.perform(
+                        "SELECT set_config('statusbro.tenant', \(tenant.rawValue), true)", tenant: tenant, logger: logger)
                     let result = try await body(connection)
-                    try await connection.perform("COMMIT", logger: logger)
+                    try await connection.perform("COMMIT", tenant: tenant, logger: logger)
                     return result
                 } catch {
-                    _ = try? await connection.perform("ROLLBACK", logger: logger)
+                    _ = try? await connection.perform("ROLLBACK", tenant: tenant, logger: logger)
                     throw error
                 }
             }
@@ -84,7 +85,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         let report: LedgerWriteReport
         do {
             let rows = try await client.rows(
-                RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), logger: logger)
+                RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), tenant: tenant, logger: logger)
             report = try LedgerWrites.report(rows)
         } catch {
             throw Self.translate(error)
@@ -115,19 +116,21 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     private func cachedCase(_ tenant: TenantID, _ id: String, _ lookup: CaseCache.Lookup, _ query: () -> PostgresQuery) async throws
         -> CaseRecord?
     {
-        guard let cache else { return try await firstCase(query()) }
+        guard let cache else { return try await firstCase(query(), tenant: tenant) }
         if let record = cache.record(tenant, id, lookup) { return record }
         let generation = cache.generation(tenant)
-        let record = try await firstCase(query())
+        let record = try await firstCase(query(), tenant: tenant)
         if let record { cache.store(record, tenant, id, lookup, generation: generation) }
         return record
     }
 
-    private func firstCase(_ query: PostgresQuery) async throws -> CaseRecord? {
+    private func firstCase(_ query: PostgresQuery, tenant: TenantID) async throws -> CaseRecord? {
         try gate.enter()
         defer { gate.leave() }
         do {
-            return try await client.rows(query, logger: logger).first.map { CaseColumns.record(try $0.decode(CaseColumns.Row.self)) }
+            return try await client.rows(query, tenant: tenant, logger: logger).first.map {
+                CaseColumns.record(try $0.decode(CaseColumns.Row.self))
+            }
         } catch {
             throw Self.translate(error)
         }
@@ -191,7 +194,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         _ = try await withTenantConnection(tenant) { connection in
             try await connection.perform(
                 "INSERT INTO api_keys (tenant_id, key_id, key_hash, name, roles) VALUES (\(tenant.rawValue), \(keyId), \(hash), \(name), \(roles))",
-                logger: logger)
+                tenant: tenant, logger: logger)
         }
     }
 
@@ -202,7 +205,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
                 """
                 SELECT key_id, name, roles, created_at, revoked_at FROM api_keys
                  WHERE tenant_id = \(tenant.rawValue) AND key_hash = \(hash)
-                """, logger: logger)
+                """, tenant: tenant, logger: logger)
             for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
                 return StoredAPIKey(tenant: tenant, keyId: keyId, name: name, roles: roles, createdAt: createdAt, revokedAt: revokedAt)
             }
@@ -214,7 +217,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         try await withTenantConnection(tenant) { connection in
             let rows = try await connection.perform(
                 "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys WHERE tenant_id = \(tenant.rawValue) ORDER BY created_at, key_id",
-                logger: logger)
+                tenant: tenant, logger: logger)
             var keys: [StoredAPIKey] = []
             for try await (keyId, name, roles, createdAt, revokedAt) in rows.decode((String, String, [String], Date, Date?).self) {
                 keys.append(
@@ -230,7 +233,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
                 """
                 UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
                  WHERE tenant_id = \(tenant.rawValue) AND key_id = \(keyId) RETURNING key_id
-                """, logger: logger)
+                """, tenant: tenant, logger: logger)
             for try await _ in rows { return true }
             return false
         }
@@ -256,6 +259,8 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
             case "40001", "40P01": return StoreError.conflict("serialization")
             case "57P01", "57P02", "57P03", "53300": return StoreError.unavailable("the database is shutting down or full")
             case "57014", "55P03": return StoreError.unavailable("the database took too long; try again")
+            // The connection ended by idle_in_transaction_session_timeout: a slow moment, not a fault.
+            case "25P03": return StoreError.unavailable("the database ended a transaction that waited too long; try again")
             default:
                 let info = error.serverInfo
                 return StoreError.failed(
@@ -305,14 +310,14 @@ final class AdmissionGate: Sendable {
 /// The columns of `cases`, in the order every case query selects them.
 enum CaseColumns {
     static let list =
-        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at, revision"
+        "case_id, external_case_id, flow_instance_id, case_type, organisation_number, source_system, raw_status, status, category, rule_version, last_status_change, created_at, withdrawn_at, revision, party"
 
-    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?, Int64)
+    typealias Row = (UUID, String, String?, String, String?, String, String, String, String, Int, Date, Date, Date?, Int64, String?)
 
     static func record(_ r: Row) -> CaseRecord {
         CaseRecord(
             caseId: r.0, externalCaseId: r.1, flowInstanceId: r.2, caseType: r.3, organisationNumber: r.4, sourceSystem: r.5,
             rawStatus: r.6, status: r.7, category: r.8, ruleVersion: r.9, lastStatusChange: r.10, createdAt: r.11, withdrawnAt: r.12,
-            revision: r.13)
+            party: r.14, revision: r.13)
     }
 }

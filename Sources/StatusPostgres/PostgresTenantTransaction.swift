@@ -20,7 +20,7 @@ struct PostgresTenantTransaction: TenantTransaction {
 
     @discardableResult
     private func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await connection.perform(query, logger: logger)
+        try await connection.perform(query, tenant: tenant, logger: logger)
     }
 
     // MARK: Idempotency
@@ -81,6 +81,9 @@ struct PostgresTenantTransaction: TenantTransaction {
         return report
     }
 
+    /// The statement `copyFrom` sends, as its span names it.
+    static let copySQL = "COPY statusbro_staged (\(LedgerWrites.columns.joined(separator: ", "))) FROM STDIN"
+
     /// From this many writes on, they are sent with COPY.
     static let stagingThreshold = 32
 
@@ -93,8 +96,10 @@ struct PostgresTenantTransaction: TenantTransaction {
         }
         guard !connection.isClosed else { throw StoreError.unavailable("the database cannot be reached") }
         let text = LedgerWrites.copyText(writes)
-        try await connection.copyFrom(table: "statusbro_staged", columns: LedgerWrites.columns, logger: logger) { writer in
-            try await writer.write(text)
+        try await StatementSpan.run(Self.copySQL, tenant: tenant) {
+            try await connection.copyFrom(table: "statusbro_staged", columns: LedgerWrites.columns, logger: logger) { writer in
+                try await writer.write(text)
+            }
         }
     }
 
@@ -162,6 +167,48 @@ struct PostgresTenantTransaction: TenantTransaction {
         return records
     }
 
+    func cases(party: String, sourceSystem: String) async throws -> [CaseRecord] {
+        let rows = try await run(
+            """
+            SELECT \(unescaped: CaseColumns.list) FROM cases
+             WHERE tenant_id = \(t) AND party = \(party) AND source_system = \(sourceSystem)
+             ORDER BY created_at, case_id
+            """)
+        var records: [CaseRecord] = []
+        for try await row in rows.decode(CaseColumns.Row.self) { records.append(CaseColumns.record(row)) }
+        return records
+    }
+
+    func events(caseIds: [UUID]) async throws -> [CaseEvent] {
+        guard !caseIds.isEmpty else { return [] }
+        let rows = try await run(
+            """
+            SELECT \(unescaped: Self.eventColumns) FROM case_events e
+             WHERE e.tenant_id = \(t) AND e.case_id = ANY(\(caseIds)::uuid[]) ORDER BY e.recorded_at, e.event_id
+            """)
+        var events: [CaseEvent] = []
+        for try await row in rows.decode(EventRow.self) { events.append(Self.event(row)) }
+        return events
+    }
+
+    func erase(_ erasure: CaseErasure, requestDigests: [String: String]) async throws -> Int {
+        var members: [String: JSONValue] = [
+            "erasure_id": .string(erasure.erasureId.uuidString), "case_id": .string(erasure.caseId.uuidString),
+            "scope": .string(erasure.scope), "erased_by": .string(erasure.erasedBy), "source_system": .string(erasure.sourceSystem),
+            "correlation_id": .string(erasure.correlationId), "rule_version": .number(Double(erasure.ruleVersion)),
+            "kept_event_id": .string(erasure.keptEventId.uuidString),
+        ]
+        if let reason = erasure.reason { members["reason"] = .string(reason) }
+        if let messageId = erasure.messageId { members["message_id"] = .string(messageId) }
+        if let requestedAt = erasure.requestedAt { members["requested_at"] = .string(RFC3339.format(requestedAt)) }
+        let object = JSONValue.object(members).canonicalString
+        let digests = JSONValue.object(requestDigests.mapValues(JSONValue.string)).canonicalString
+        casesChange()
+        let rows = try await run("SELECT statusbro_erase_case(\(object)::json, \(digests)::json)")
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
     // MARK: Change feed
 
     func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int {
@@ -175,8 +222,8 @@ struct PostgresTenantTransaction: TenantTransaction {
                     AS r(source_system, raw_status, recorded_status, status, category)
             ), written AS (
                 -- one entry per live case whose shown status the release changes, in case order
-                INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version)
-                SELECT c.tenant_id, c.case_id, c.external_case_id, remap.status, remap.category, 'rules', \(version)
+                INSERT INTO feed_entries (tenant_id, case_id, external_case_id, status, category, reason, rule_version, party)
+                SELECT c.tenant_id, c.case_id, c.external_case_id, remap.status, remap.category, 'rules', \(version), c.party
                   FROM cases c JOIN remap ON c.source_system = remap.source_system AND c.raw_status = remap.raw_status
                                          AND c.status = remap.recorded_status
                  WHERE c.tenant_id = \(t) AND c.withdrawn_at IS NULL
@@ -201,18 +248,18 @@ struct PostgresTenantTransaction: TenantTransaction {
     func feedEntries(after: Int64, upTo: Int64, since: Date, limit: Int) async throws -> [FeedEntry] {
         let rows = try await run(
             """
-            SELECT position, case_id, external_case_id, status, category, reason, changed_at FROM feed_entries
+            SELECT position, case_id, external_case_id, status, category, reason, changed_at, party FROM feed_entries
              WHERE tenant_id = \(t) AND position > \(after) AND position <= \(upTo) AND changed_at >= \(since)
              ORDER BY position LIMIT \(limit)
             """)
         var entries: [FeedEntry] = []
-        for try await (position, caseId, externalCaseId, status, category, reason, changedAt) in rows.decode(
-            (Int64, UUID, String, String?, String?, String, Date).self)
+        for try await (position, caseId, externalCaseId, status, category, reason, changedAt, party) in rows.decode(
+            (Int64, UUID, String, String?, String?, String, Date, String?).self)
         {
             entries.append(
                 FeedEntry(
                     position: position, caseId: caseId, externalCaseId: externalCaseId, status: status, category: category,
-                    reason: ChangeReason(rawValue: reason) ?? .event, changedAt: changedAt))
+                    reason: ChangeReason(rawValue: reason) ?? .event, changedAt: changedAt, party: party))
         }
         return entries
     }
@@ -220,14 +267,14 @@ struct PostgresTenantTransaction: TenantTransaction {
     // MARK: Dead letters
 
     static let deadLetterColumns =
-        "dead_letter_id, scope, message_id, code, detail, payload, correlation_id, received_at, state, attempts, replayed_at, replay_result"
+        "dead_letter_id, scope, message_id, code, detail, payload, correlation_id, received_at, state, attempts, replayed_at, replay_result, external_case_id"
 
-    typealias DeadLetterRow = (UUID, String, String?, String, String, JSONValue, String, Date, String, Int, Date?, JSONValue?)
+    typealias DeadLetterRow = (UUID, String, String?, String, String, JSONValue, String, Date, String, Int, Date?, JSONValue?, String?)
 
     static func deadLetter(_ r: DeadLetterRow) -> DeadLetter {
         DeadLetter(
-            id: r.0, scope: r.1, messageId: r.2, code: r.3, detail: r.4, payload: r.5, correlationId: r.6, receivedAt: r.7,
-            state: DeadLetter.State(rawValue: r.8) ?? .pending, attempts: r.9, replayedAt: r.10, replayResult: r.11)
+            id: r.0, scope: r.1, messageId: r.2, externalCaseId: r.12, code: r.3, detail: r.4, payload: r.5, correlationId: r.6,
+            receivedAt: r.7, state: DeadLetter.State(rawValue: r.8) ?? .pending, attempts: r.9, replayedAt: r.10, replayResult: r.11)
     }
 
     func lockDeadLetter(id: UUID) async throws -> DeadLetter? {
@@ -237,11 +284,12 @@ struct PostgresTenantTransaction: TenantTransaction {
         return nil
     }
 
-    func deadLetters(state: DeadLetter.State?, limit: Int) async throws -> [DeadLetter] {
+    func deadLetters(state: DeadLetter.State?, scope: String?, limit: Int) async throws -> [DeadLetter] {
         let rows = try await run(
             """
             SELECT \(unescaped: Self.deadLetterColumns) FROM dead_letters
              WHERE tenant_id = \(t) AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+               AND (\(scope)::text IS NULL OR scope = \(scope))
              ORDER BY received_at, dead_letter_id LIMIT \(limit)
             """)
         var letters: [DeadLetter] = []
@@ -383,6 +431,60 @@ struct PostgresTenantTransaction: TenantTransaction {
         }
         return usage
     }
+
+    // MARK: Statistics
+
+    func ingestCounts(since: Date) async throws -> [IngestHour] {
+        let rows = try await run(
+            """
+            WITH accepted AS (
+                -- every recorded event: applied, or kept in history only; a replayed dead letter counts when replayed
+                SELECT date_trunc('hour', recorded_at, 'UTC') AS hour, count(*) AS n FROM case_events
+                 WHERE tenant_id = \(t) AND recorded_at >= \(since)
+                 GROUP BY 1
+            ), parked AS (
+                -- naming both states lets the (tenant_id, state, received_at) index serve the window
+                SELECT date_trunc('hour', received_at, 'UTC') AS hour, count(*) AS n FROM dead_letters
+                 WHERE tenant_id = \(t) AND state = ANY(ARRAY['pending', 'replayed']) AND received_at >= \(since)
+                 GROUP BY 1
+            )
+            SELECT hour, COALESCE(a.n, 0)::bigint, COALESCE(p.n, 0)::bigint
+              FROM accepted AS a FULL JOIN parked AS p USING (hour)
+             ORDER BY hour
+            """)
+        var hours: [IngestHour] = []
+        for try await (hour, accepted, parked) in rows.decode((Date, Int, Int).self) {
+            hours.append(IngestHour(hour: hour, accepted: accepted, deadLettered: parked))
+        }
+        return hours
+    }
+
+    func pendingDeadLetterGroups() async throws -> [PendingDeadLetterGroup] {
+        // What a parked message carries, read as its face reads it: an event names its source
+        // system and code (`sourceSystem`, `status`); a DiBK receipt or update is of source system
+        // DIBK, its code the milestone, else its last outcome as UTFALL:<type> (NorwegianUpdate.rawStatus).
+        let dibkScopes = [DIBK.receiptScope, DIBK.updateScope]
+        let rows = try await run(
+            """
+            SELECT code,
+                   CASE WHEN scope = \(EventMessage.scope) THEN payload ->> 'sourceSystem'
+                        WHEN scope = ANY(\(dibkScopes)::text[]) THEN \(DIBK.sourceSystem) END AS source_system,
+                   CASE WHEN scope = \(EventMessage.scope) THEN payload ->> 'status'
+                        WHEN scope = ANY(\(dibkScopes)::text[])
+                        THEN COALESCE(payload ->> 'milepæl', \(DIBK.outcomeCode("")) || (payload -> 'utfall' -> -1 ->> 'utfallType'))
+                   END AS raw_status,
+                   count(*)::bigint, min(received_at), max(received_at)
+              FROM dead_letters
+             WHERE tenant_id = \(t) AND state = 'pending'
+             GROUP BY 1, 2, 3
+            """)
+        var groups: [PendingDeadLetterGroup] = []
+        for try await (code, source, raw, count, oldest, newest) in rows.decode((String, String?, String?, Int, Date, Date).self) {
+            groups.append(
+                PendingDeadLetterGroup(code: code, sourceSystem: source, rawStatus: raw, count: count, oldest: oldest, newest: newest))
+        }
+        return groups
+    }
 }
 
 // MARK: Norwegian submissions
@@ -391,7 +493,7 @@ extension PostgresTenantTransaction {
     func dibkCase(reference: String) async throws -> String? {
         let rows = try await connection.perform(
             "SELECT external_case_id FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND innsending_referanse = \(reference)",
-            logger: logger)
+            tenant: tenant, logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
@@ -402,7 +504,7 @@ extension PostgresTenantTransaction {
             SELECT external_case_id FROM dibk_case_numbers
              WHERE tenant_id = \(tenant.rawValue) AND saksaar = \(saksaar) AND sakssekvensnummer = \(sakssekvensnummer)
              ORDER BY updated_at DESC LIMIT 1
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
@@ -414,7 +516,7 @@ extension PostgresTenantTransaction {
             SELECT \(tenant.rawValue), reference, \(externalCaseId) FROM unnest(\(references)::text[]) WITH ORDINALITY AS r(reference, n)
              ORDER BY n
             ON CONFLICT DO NOTHING
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
     }
 
     func setDIBKCaseNumber(externalCaseId: String, _ number: Saksnummer) async throws {
@@ -424,7 +526,7 @@ extension PostgresTenantTransaction {
             VALUES (\(tenant.rawValue), \(externalCaseId), \(number.saksaar), \(number.sakssekvensnummer))
             ON CONFLICT (tenant_id, external_case_id) DO UPDATE
                SET saksaar = EXCLUDED.saksaar, sakssekvensnummer = EXCLUDED.sakssekvensnummer, updated_at = now()
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
     }
 
     func appendDIBKUpdate(externalCaseId: String, oppdateringId: UUID, oppdatertDato: Date, payload: JSONValue) async throws {
@@ -432,7 +534,7 @@ extension PostgresTenantTransaction {
             """
             INSERT INTO dibk_updates (tenant_id, oppdatering_id, external_case_id, oppdatert_dato, payload)
             VALUES (\(tenant.rawValue), \(oppdateringId), \(externalCaseId), \(oppdatertDato), \(payload))
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
     }
 
     func dibkReferences(externalCaseId: String) async throws -> [String] {
@@ -440,7 +542,7 @@ extension PostgresTenantTransaction {
             """
             SELECT innsending_referanse FROM dibk_references WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
              ORDER BY linked_at, innsending_referanse
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
         var references: [String] = []
         for try await reference in rows.decode(String.self) { references.append(reference) }
         return references
@@ -451,7 +553,7 @@ extension PostgresTenantTransaction {
             """
             SELECT payload FROM dibk_updates WHERE tenant_id = \(tenant.rawValue) AND external_case_id = \(externalCaseId)
              ORDER BY oppdatert_dato, received_at
-            """, logger: logger)
+            """, tenant: tenant, logger: logger)
         var updates: [JSONValue] = []
         for try await payload in rows.decode(JSONValue.self) { updates.append(payload) }
         return updates

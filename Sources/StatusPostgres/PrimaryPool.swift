@@ -163,23 +163,26 @@ public final class PrimaryPool: Service, Sendable {
         try await attempt { client in try await client.withConnection { connection in try await body(connection) } }
     }
 
-    /// The rows of `query`, read on a leased connection.
-    public func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+    /// The rows of `query` (for `tenant`, when it is tenant-scoped), read on a leased connection.
+    public func rows(_ query: PostgresQuery, tenant: TenantID? = nil, logger: Logger) async throws -> [PostgresRow] {
         try await withConnection { connection in
             var rows: [PostgresRow] = []
-            for try await row in try await connection.perform(query, logger: logger) { rows.append(row) }
+            for try await row in try await connection.perform(query, tenant: tenant, logger: logger) { rows.append(row) }
             return rows
         }
     }
 
-    /// The rows of a prepared statement, read on a leased connection.
-    public func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws -> [Statement.Row]
-    where Statement.Row: Sendable {
+    /// The rows of a prepared statement (for `tenant`, when it is tenant-scoped), read on a leased connection.
+    public func rows<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, tenant: TenantID? = nil, logger: Logger
+    ) async throws -> [Statement.Row] where Statement.Row: Sendable {
         try await withConnection { connection in
-            try await connection.untilClosed {
-                var rows: [Statement.Row] = []
-                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-                return rows
+            try await StatementSpan.run(Statement.sql, tenant: tenant) {
+                try await connection.untilClosed {
+                    var rows: [Statement.Row] = []
+                    for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                    return rows
+                }
             }
         }
     }

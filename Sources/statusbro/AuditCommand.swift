@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import StatusCore
-import StatusHTTP
 import StatusPostgres
 
 /// `statusbro audit export`: the auditor's exports on the command line, the same bytes as the API.

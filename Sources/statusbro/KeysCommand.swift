@@ -24,22 +24,13 @@ struct KeysCommand: AsyncParsableCommand {
             let tenant = try tenantArgument(tenant)
             let role = self.role
             let name = self.name
-            let (keyId, key) = try await runtime.withDatabase { settings in
+            let issued = try await runtime.withDatabase { settings in
                 try await runtime.withStore(settings) { store in
-                    guard let release = try await store.activeRelease(tenant: tenant) else {
-                        throw ValidationError("tenant '\(tenant)' has no published rules; run 'statusbro tenants import' first")
-                    }
-                    guard release.document.roles[role] != nil else {
-                        let roles = release.document.roles.keys.sorted().joined(separator: ", ")
-                        throw ValidationError("tenant '\(tenant)' has no role '\(role)'; its roles are: \(roles)")
-                    }
-                    let (keyId, key) = APIKeyFormat.generate(for: tenant)
-                    try await store.createKey(tenant: tenant, keyId: keyId, key: key, name: name, roles: [role])
-                    return (keyId, key)
+                    try await APIKeyIssuer(store: store, keys: store).issue(tenant: tenant, role: role, name: name)
                 }
             }
-            print("created key \(keyId) for tenant \(tenant), role \(role); it is shown once, store it now:")
-            print(key)
+            print("created key \(issued.keyId) for tenant \(tenant), role \(role); it is shown once, store it now:")
+            print(issued.key)
         }
     }
 
@@ -55,7 +46,7 @@ struct KeysCommand: AsyncParsableCommand {
             let runtime = try Runtime(common)
             let tenant = try tenantArgument(tenant)
             let keys = try await runtime.withDatabase { settings in
-                try await runtime.withStore(settings) { store in try await store.listKeys(tenant: tenant) }
+                try await runtime.withStore(settings) { store in try await APIKeyIssuer(store: store, keys: store).list(tenant: tenant) }
             }
             print("key id\tname\troles\tcreated\trevoked")
             for key in keys {
@@ -76,12 +67,10 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let runtime = try Runtime(common)
-            guard let tenant = APIKeyFormat.tenant(ofKeyId: keyId) else { throw ValidationError("'\(keyId)' is not a key id") }
             let keyId = self.keyId
-            let revoked = try await runtime.withDatabase { settings in
-                try await runtime.withStore(settings) { store in try await store.revokeKey(tenant: tenant, keyId: keyId) }
+            try await runtime.withDatabase { settings in
+                try await runtime.withStore(settings) { store in try await APIKeyIssuer(store: store, keys: store).revoke(keyId: keyId) }
             }
-            guard revoked else { throw ValidationError("no key '\(keyId)'") }
             print("revoked \(keyId)")
         }
     }

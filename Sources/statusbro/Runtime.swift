@@ -2,7 +2,9 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Logging
+import OTel
 import PostgresNIO
+import ServiceLifecycle
 import StatusCore
 import StatusPostgres
 import StatusRules
@@ -30,6 +32,8 @@ struct Runtime {
     let servicePassword: String?
     let logger: Logger
     let config: ConfigReader
+    /// The environment with the flags applied, for swift-otel, which reads the OpenTelemetry variables itself.
+    let environment: [String: String]
 
     /// Reads configuration for a command with `options` and `overrides` (flag name → value, in environment-variable form).
     init(_ options: CommonOptions, overrides: [String: String] = [:], label: String = "statusbro") throws {
@@ -39,6 +43,7 @@ struct Runtime {
             provider: EnvironmentVariablesProvider(
                 environmentVariables: environment, secretsSpecifier: .specific(["DATABASE_URL", "DATABASE_SERVICE_PASSWORD"])))
         self.config = config
+        self.environment = environment
         Runtime.bootstrapLogging(config)
         self.logger = Logger(label: label)
 
@@ -62,6 +67,40 @@ struct Runtime {
         let level = config.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? .info
         let format = config.string(forKey: "log.format").flatMap(RedactingLogHandler.Format.init(rawValue:)) ?? .text
         LoggingSystem.bootstrap { label in RedactingLogHandler(label: label, level: level, format: format) }
+    }
+
+    /// Bootstraps tracing when an exporter is configured (OpenTelemetry's own variables:
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or `OTEL_TRACES_EXPORTER=otlp`;
+    /// `OTEL_TRACES_EXPORTER=none` or `OTEL_SDK_DISABLED=true` wins) and returns the exporter's service, to run
+    /// before the others and stop after them. `nil`: tracing stays off (the no-op tracer, no spans).
+    ///
+    /// swift-otel reads the rest of the OpenTelemetry variables itself (protocol, headers, timeout,
+    /// sampler, service name); only traces are exported — metrics stay Prometheus's, logs stay ours.
+    func bootstrapTracing() throws -> (any Service)? {
+        let exporter = config.string(forKey: "otel.traces.exporter")?.lowercased()
+        let endpoint = config.string(forKey: "otel.exporter.otlp.traces.endpoint") ?? config.string(forKey: "otel.exporter.otlp.endpoint")
+        let disabled = config.string(forKey: "otel.sdk.disabled")?.lowercased() == "true"
+        guard !disabled, exporter != "none", exporter != nil || endpoint != nil else { return nil }
+        // swift-otel throws for the other exporters and stops the process for a protocol whose trait
+        // is not built (only OTLP/HTTP is): refuse both here, with the reason.
+        guard exporter == nil || exporter == "otlp" else {
+            throw ValidationError("OTEL_TRACES_EXPORTER: only otlp (or none) is supported")
+        }
+        let transport = config.string(forKey: "otel.exporter.otlp.traces.protocol") ?? config.string(forKey: "otel.exporter.otlp.protocol")
+        guard transport?.lowercased() != "grpc" else {
+            throw ValidationError(
+                "OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not built in; use http/protobuf (the default, port 4318) or http/json")
+        }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = "statusbro"
+        configuration.logs.enabled = false
+        configuration.metrics.enabled = false
+        configuration.diagnosticLogger = .custom(logger)
+        // swift-otel reports every variable it reads at info; its warnings and errors are what matter (OTEL_LOG_LEVEL overrides).
+        configuration.diagnosticLogLevel = .warning
+        let service = try OTel.bootstrap(configuration: configuration, environment: environment)
+        logger.info("tracing on", metadata: ["exporter": "\(exporter ?? "otlp")"])
+        return service
     }
 
     /// The project folder: the nearest folder with `sql/` above the current directory, else above the executable.

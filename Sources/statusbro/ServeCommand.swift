@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { overrides["HTTP_PORT"] = String(port) }
         let runtime = try Runtime(common, overrides: overrides)
         let logger = runtime.logger
+        // Before anything starts: a tracing setting that cannot work fails the command at once.
+        let tracing = try runtime.bootstrapTracing()
 
         var lock: Int32?
         if runtime.databaseURL == nil {
@@ -61,8 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
             openAPIDocument: try? String(contentsOf: runtime.home.appendingPathComponent("openapi.json"), encoding: .utf8),
             publicBaseURL: runtime.config.string(forKey: "public.base.url")
         )
+        // The exporter first: it starts before the others and stops after them, sending the last spans.
         let app = buildApplication(
-            configuration: configuration, services: backend.services, backgroundServices: backend.backgroundServices, logger: logger)
+            configuration: configuration, services: backend.services,
+            backgroundServices: (tracing.map { [$0] } ?? []) + backend.backgroundServices, logger: logger)
         logger.info("serving", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
     }

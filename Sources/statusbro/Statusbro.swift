@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import PostgresNIO
+import StatusCore
 import StatusPostgres
 
 /// `statusbro`: the one executable. `serve` runs the service; the other commands administer it
@@ -42,6 +43,10 @@ struct Statusbro: AsyncParsableCommand {
         } catch let error as DatabaseSettingsError {
             // One line naming what is wrong; libpq's messages carry no password, and ours hide any.
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(withError: ExitCode(2))
+        } catch let error as StatusError {
+            // What the core refuses is explained in its own words, as the API would.
+            FileHandle.standardError.write(Data("Error: \(error.detail)\n".utf8))
             exit(withError: ExitCode(2))
         } catch let error as PSQLError {
             let message = error.serverInfo?[.message] ?? "\(error.code)"

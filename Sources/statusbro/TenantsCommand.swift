@@ -39,10 +39,12 @@ struct TenantsCommand: AsyncParsableCommand {
         func run() async throws {
             let runtime = try Runtime(common)
             let tenant = try tenantArgument(tenant)
+            let logger = runtime.logger
             let release = try await runtime.withDatabase { settings in
-                try await runtime.withStore(settings) { store in try await store.activeRelease(tenant: tenant) }
+                try await runtime.withStore(settings) { store in
+                    try await RulesAdministration(store: store, registry: RulesRegistry(), logger: logger).active(tenant: tenant)
+                }
             }
-            guard let release else { throw ValidationError("tenant '\(tenant)' has no published rules") }
             print(release.document.yaml(), terminator: "")
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 import StatusCore
 import StatusPostgres
 import StatusRules
@@ -47,19 +48,33 @@ struct AccessTests {
     func revocation() async throws {
         try await Harness.run { h in
             let portal = try await h.key("sundsvall", "oep-portal")
-            #expect(try await h.get("/casestatus/1.0/X/status", key: portal).code == "NOT_FOUND")
-            let tenant = TenantID("sundsvall")!
-            let keys = try await h.app.store.listKeys(tenant: tenant)
-            #expect(try await h.app.store.revokeKey(tenant: tenant, keyId: keys[0].keyId))
-            // The listener clears the cache on the database's notification.
-            let deadline = Date().addingTimeInterval(10)
-            var code: String?
-            repeat {
-                code = try await h.get("/casestatus/1.0/X/status", key: portal).code
-                if code == "UNAUTHENTICATED" { break }
-                try await Task.sleep(for: .milliseconds(20))
-            } while Date() < deadline
-            #expect(code == "UNAUTHENTICATED")
+            // A second process on the same database, with its own key cache and listener.
+            let other = try PostgresBackend(settings: h.app.settings, logger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for service in [other.client, other.listener] as [any Service] { group.addTask { try await service.run() } }
+                defer { group.cancelAll() }
+                let deadline = Date().addingTimeInterval(10)
+                while !other.listener.state.isConnected && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                // Both processes have the key cached as valid.
+                #expect(try await h.get("/casestatus/1.0/X/status", key: portal).code == "NOT_FOUND")
+                #expect(try await other.services.keys.authenticate(key: portal).tenant == TenantID("sundsvall"))
+
+                let keyId = try #require(try await h.app.services.keyIssuer.list(tenant: TenantID("sundsvall")!).first?.keyId)
+                try await h.app.services.keyIssuer.revoke(keyId: keyId)
+                // The revoking process: on the very next request, without waiting for anything.
+                #expect(try await h.get("/casestatus/1.0/X/status", key: portal).code == "UNAUTHENTICATED")
+                // The other process: once the notification arrives (it would otherwise serve its cache for 30 s).
+                var refused = false
+                while !refused && Date() < deadline {
+                    do {
+                        _ = try await other.services.keys.authenticate(key: portal)
+                        try await Task.sleep(for: .milliseconds(20))
+                    } catch StatusError.unauthenticated {
+                        refused = true
+                    }
+                }
+                #expect(refused)
+            }
         }
     }
 

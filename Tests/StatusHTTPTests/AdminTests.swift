@@ -134,8 +134,14 @@ struct AdminTests {
                     $0.hasSuffix(",test,displayName,changed,Sundsvalls kommun,\"Sundsvalls kommun, \"\"Stadsbyggnad\"\"\"")
                 })
             #expect(version2.contains { $0.hasSuffix(",test,sources.BYGGR.codes.KOMPTEK,changed,Kompletterad,Under behandling") })
+            // The JSON export has the same rows as the CSV, with the same values.
             let json = try await h.get("/admin/v1/audit/rules-history?format=json", key: auditor).json.arrayValue ?? []
-            #expect(json.last?["path"] == .string("sources.BYGGR.codes.KOMPTEK") || json.contains { $0["version"] == .number(2) })
+            #expect(json.count == lines.count - 1)
+            let jsonVersion2 = json.filter { $0["version"] == .number(2) }
+            #expect(jsonVersion2.compactMap { $0["path"]?.stringValue }.sorted() == ["displayName", "sources.BYGGR.codes.KOMPTEK"])
+            let komptek = jsonVersion2.first { $0["path"] == .string("sources.BYGGR.codes.KOMPTEK") }
+            #expect(komptek?["change"] == .string("changed") && komptek?["comment"] == .string("test"))
+            #expect(komptek?["old"] == .string("Kompletterad") && komptek?["new"] == .string("Under behandling"))
             #expect(try await h.get("/admin/v1/audit/rules-history?format=xml", key: auditor).code == "VALIDATION_FAILED")
             #expect(try await h.get("/admin/v1/audit/rules-history", key: admin).code == "FORBIDDEN")
         }

@@ -46,16 +46,17 @@ struct BatchTests {
                 good,  // 4: the same event again in the same batch
                 Harness.event(messageId: first, externalCaseId: "BATCH-1", status: "UNDER"),  // 5: its id, another body
                 Harness.event(externalCaseId: "BATCH-3", status: "GRANSK"),  // 6: unmapped
-                "{\"messageId\": \"not json",  // 7
+                "{\"messageId\": \"not json",  // 7 (a bare null, line 12, is kept as text too)
                 Harness.event(externalCaseId: "BATCH-4", status: "ANM", organisationNumber: "5564900009"),  // 8: bad check digit
                 sentAlone,  // 9: accepted before, alone
                 Harness.event(source: "ECOS", externalCaseId: "BATCH-5", status: "Anmälan"),  // 10: a source this key may not write
                 Harness.event(externalCaseId: "BATCH-1", status: "ANM", occurredAt: "2024-04-01T08:00:00Z"),  // 11: older than the last
+                "null",  // 12
             ]
             let reply = try await batch(h, key: byggr, lines)
             #expect(reply.status == .ok)
             let results = Self.results(reply)
-            #expect(results.keys.sorted() == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+            #expect(results.keys.sorted() == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
             #expect(Self.status(results[1]) == 201 && results[1]?["receipt"]?["status"] == .string("Inskickat"))
             #expect(Self.status(results[3]) == 201 && results[3]?["receipt"]?["status"] == .string("Väntar på komplettering"))
             #expect(Self.status(results[4]) == 200 && results[4]?["receipt"] == results[1]?["receipt"])
@@ -66,17 +67,19 @@ struct BatchTests {
             #expect(Self.status(results[9]) == 200 && results[9]?["receipt"]?["messageId"] == .string(before))
             #expect(Self.status(results[10]) == 403 && results[10]?["problem"]?["code"] == .string("FORBIDDEN"))
             #expect(Self.status(results[11]) == 201 && results[11]?["receipt"]?["applied"] == .bool(false))
-            for line in [6, 7, 8] { #expect(results[line]?["problem"]?["deadLetterId"]?.stringValue != nil) }
+            #expect(Self.status(results[12]) == 400 && results[12]?["problem"]?["code"] == .string("VALIDATION_FAILED"))
+            for line in [6, 7, 8, 12] { #expect(results[line]?["problem"]?["deadLetterId"]?.stringValue != nil) }
             for line in [5, 10] { #expect(results[line]?["problem"]?["deadLetterId"] == nil) }
-            #expect(reply.json["accepted"] == .number(3) && reply.json["replayed"] == .number(2) && reply.json["refused"] == .number(5))
+            #expect(reply.json["accepted"] == .number(3) && reply.json["replayed"] == .number(2) && reply.json["refused"] == .number(6))
 
             let portal = try await h.key("sundsvall", "oep-portal")
             #expect(try await h.get("/casestatus/1.0/BATCH-1/oepstatus", key: portal).json["value"] == .string("Väntar på komplettering"))
             let history = try await h.get("/api/v1/cases/BATCH-1/history", key: admin).json.arrayValue ?? []
             #expect(history.map { $0["rawStatus"] } == [.string("ANM"), .string("KOMP"), .string("ANM")])
             let pending = try await h.get("/api/v1/deadletters?state=pending", key: admin).json.arrayValue ?? []
-            #expect(pending.count == 3)
+            #expect(pending.count == 4)
             #expect(pending.contains { $0["payload"] == .string("{\"messageId\": \"not json") })
+            #expect(pending.contains { $0["payload"] == .string("null") })
             let feed = try await h.get("/api/v1/changes?limit=100", key: admin).json["changes"]?.arrayValue ?? []
 
             // The same batch again: every accepted event answers with its first receipt, the
@@ -86,10 +89,10 @@ struct BatchTests {
             for line in [1, 3, 4, 9, 11] {
                 #expect(Self.status(rerun[line]) == 200 && rerun[line]?["receipt"] == (line == 4 ? results[1] : results[line])?["receipt"])
             }
-            for line in [5, 6, 7, 8, 10] { #expect(Self.status(rerun[line]) == Self.status(results[line])) }
-            for line in [6, 7, 8] { #expect(rerun[line]?["problem"]?["deadLetterId"] == results[line]?["problem"]?["deadLetterId"]) }
+            for line in [5, 6, 7, 8, 10, 12] { #expect(Self.status(rerun[line]) == Self.status(results[line])) }
+            for line in [6, 7, 8, 12] { #expect(rerun[line]?["problem"]?["deadLetterId"] == results[line]?["problem"]?["deadLetterId"]) }
             #expect((try await h.get("/api/v1/cases/BATCH-1/history", key: admin).json.arrayValue ?? []).count == 3)
-            #expect((try await h.get("/api/v1/deadletters?state=pending", key: admin).json.arrayValue ?? []).count == 3)
+            #expect((try await h.get("/api/v1/deadletters?state=pending", key: admin).json.arrayValue ?? []).count == 4)
             #expect((try await h.get("/api/v1/changes?limit=100", key: admin).json["changes"]?.arrayValue ?? []).count == feed.count)
         }
     }

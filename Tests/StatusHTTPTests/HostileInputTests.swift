@@ -207,8 +207,8 @@ let hostileCases: [HostileCase] = [
             #"{"metadata":{"innsendingReferanse":"AR1"},"saksnummer":{"saksaar":"2024","sakssekvensnummer":"1"},"milepæl":"MS","avsenderKontaktpunkt":{"fodselsnummer":"12345678901"}}"#
         ), status: .badRequest, code: "INVALID_IDENT"),
     .init(
-        name: "a year with a letter", method: .get, path: "/dibk/api/v1/status?saksaar=20x4&sakssekvensnummer=1", credential: .vendor,
-        status: .forbidden, code: "FORBIDDEN"),
+        name: "a year with a letter", method: .get, path: "/dibk/api/v1/status?saksaar=20x4&sakssekvensnummer=1", credential: .applicant,
+        status: .badRequest, code: "VALIDATION_FAILED"),
     .init(
         name: "an update's UUID cut short", method: .post, path: "/dibk/api/v1/oppdatering", credential: .vendor,
         body: .text(

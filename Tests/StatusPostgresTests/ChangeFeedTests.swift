@@ -192,6 +192,19 @@ struct ChangeFeedTests {
             }
             let page = try await app.services.feed.page(tenant: sundsvall, after: .start, limit: 10)
             #expect(page.changes.map(\.externalCaseId) == ["NEW"])
+            // A client that last read before the old entry passes back an offset now older than the
+            // window: it goes on from the window's start, the aged entry not served, nothing refused.
+            let oldPosition = try await TestDatabase.asOwner(app.settings) { client in
+                var position: Int64 = 0
+                for try await found in try await client.query("SELECT position FROM feed_entries WHERE external_case_id = 'OLD'")
+                    .decode(Int64.self)
+                { position = found }
+                return position
+            }
+            #expect(oldPosition > 0)
+            let resumed = try await app.services.feed.page(tenant: sundsvall, after: FeedOffset(position: oldPosition - 1), limit: 10)
+            #expect(resumed.changes.map(\.externalCaseId) == ["NEW"])
+            #expect(resumed.next == page.next)
         }
     }
 

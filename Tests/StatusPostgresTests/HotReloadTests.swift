@@ -61,13 +61,30 @@ struct HotReloadTests {
     @Test("a request keeps the snapshot it started with while a publish swaps in a new one")
     func snapshotsAreStable() async throws {
         try await TestBackend.withBackend { app in
-            let before = try #require(app.services.registry.snapshot(for: sundsvall))
+            func event(_ id: String) throws -> EventSubmission {
+                try EventSubmission(
+                    json: .object([
+                        "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string(id),
+                        "caseType": .string("Bygglov"), "status": .string("UTSKICK"), "occurredAt": .string("2024-05-01T10:00:00Z"),
+                    ]))
+            }
+            // What a request took when it was authenticated…
+            let started = try app.services.registry.serving(sundsvall)
+            // …then a publish lands while it is still running.
             var document = try TestDatabase.document("sundsvall")
             document.sources["BYGGR"]!.codes["UTSKICK"] = "Klart"
             _ = try await app.services.rules.publish(
                 tenant: sundsvall, document: document.jsonValue(), baseVersion: 1, comment: "", by: "t")
-            #expect(before.map(source: "BYGGR", code: "UTSKICK").status?.name == "Under behandling")
-            #expect(app.services.registry.snapshot(for: sundsvall)?.map(source: "BYGGR", code: "UTSKICK").status?.name == "Klart")
+            #expect(try app.services.registry.serving(sundsvall).version == 2)
+
+            // The running request maps under its own snapshot, not the one just installed.
+            let during = try await app.services.events.record(
+                try event("STABLE-1"), snapshot: started, tenant: sundsvall, correlationId: "t")
+            #expect(during.answer.ruleVersion == 1 && during.answer.status == "Under behandling")
+            // A request that starts now gets the new rules.
+            let after = try await app.services.events.record(
+                try event("STABLE-2"), snapshot: try app.services.registry.serving(sundsvall), tenant: sundsvall, correlationId: "t")
+            #expect(after.answer.ruleVersion == 2 && after.answer.status == "Klart")
         }
     }
 }

@@ -30,19 +30,22 @@ struct IsolationTests {
                         try await connection.run("BEGIN")
                         if !tenant.isEmpty { try await connection.run("SELECT set_config('statusbro.tenant', \(tenant), true)") }
                         var ids: [String] = []
-                        // Deliberately no tenant filter.
-                        for try await id in try await connection.run("SELECT external_case_id FROM cases").decode(String.self) {
-                            ids.append(id)
+                        // Deliberately no tenant filter, on the case and on its feed entry and event.
+                        for table in ["cases", "feed_entries", "case_events e JOIN cases c USING (tenant_id, case_id)"] {
+                            let column = table.hasPrefix("case_events") ? "c.external_case_id" : "external_case_id"
+                            let query = PostgresQuery(unsafeSQL: "SELECT \(column) FROM \(table)")
+                            for try await id in try await connection.run(query).decode(String.self) {
+                                ids.append(table.prefix(5) + ":" + id)
+                            }
                         }
-                        for try await _ in try await connection.run("SELECT 1 FROM feed_entries") {}
                         try await connection.run("COMMIT")
-                        results[tenant] = ids
+                        results[tenant] = ids.sorted()
                     }
                     return results
                 }
             }
-            #expect(seen["sundsvall"] == ["CASE-sundsvall"])
-            #expect(seen["bergen"] == ["CASE-bergen"])
+            #expect(seen["sundsvall"] == ["case_:CASE-sundsvall", "cases:CASE-sundsvall", "feed_:CASE-sundsvall"])
+            #expect(seen["bergen"] == ["case_:CASE-bergen", "cases:CASE-bergen", "feed_:CASE-bergen"])
             #expect(seen[""] == [])  // no tenant set: nothing at all
         }
     }
@@ -93,7 +96,7 @@ struct IsolationTests {
         }
         let expected: Set = [
             "rule_releases", "rule_drafts", "cases", "case_events", "idempotency_keys", "dead_letters", "feed_entries", "api_keys",
-            "dibk_references", "dibk_case_numbers", "dibk_updates",
+            "dibk_references", "dibk_case_numbers", "dibk_updates", "case_erasures",
         ]
         #expect(Set(tables.map(\.0)) == expected)
         for (table, enabled, forced) in tables {

@@ -50,13 +50,19 @@ struct RulesReleaseTests {
         }
     }
 
-    @Test("a document for another tenant is refused")
+    @Test("a document for another tenant is refused at its tenant field, and nothing is published")
     func wrongTenant() async throws {
         try await TestBackend.withBackend { app in
             let bergen = try TestDatabase.document("bergen").jsonValue()
-            await #expect(throws: StatusError.self) {
+            do {
                 _ = try await app.services.rules.publish(tenant: sundsvall, document: bergen, baseVersion: 1, comment: "", by: "test")
+                Issue.record("publishing Bergen's document as Sundsvall's should have failed")
+            } catch StatusError.rulesInvalid(let findings) {
+                #expect(findings.errors.map(\.code) == ["WRONG_TENANT"])
+                #expect(findings.errors.first?.path == "tenant")
             }
+            #expect(try await app.services.rules.versions(tenant: sundsvall).count == 1)
+            #expect(app.services.registry.snapshot(for: sundsvall)?.document.tenant == "sundsvall")
         }
     }
 

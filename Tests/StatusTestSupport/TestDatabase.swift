@@ -72,7 +72,9 @@ public enum TestDatabase {
     }
 
     /// Registers and publishes the tenant documents of `tenants/`.
-    public static func importTenants(_ settings: DatabaseSettings, names: [String] = ["sundsvall", "bergen"]) async throws {
+    public static func importTenants(_ settings: DatabaseSettings, names: [String] = ["sundsvall", "bergen", "nav-oslo", "aarhus"])
+        async throws
+    {
         let documents = try names.map { try document($0) }
         try await withPostgresClient(settings.clientConfiguration(settings.owner), logger: logger) { owner in
             for document in documents { try await TenantCatalog(owner: owner, logger: logger).register(TenantID(document.tenant)!) }

@@ -39,6 +39,8 @@ def test_validate_accepts_the_shipped_tenants():
     result = run(["tenants", "validate"])
     assert "sundsvall.yaml: valid" in result.stdout
     assert "bergen.yaml: valid" in result.stdout
+    assert "nav-oslo.yaml: valid" in result.stdout
+    assert "aarhus.yaml: valid" in result.stdout
 
 
 def test_validate_reports_unreadable_yaml_with_a_path(tmp_path):

@@ -458,11 +458,13 @@ def test_auditor_sees_no_edit_or_publish_controls(service, ui):
     assert ui.css("#nav-rules").is_displayed() and ui.css("#nav-versions").is_displayed() and ui.css("#nav-audit").is_displayed()
     assert not ui.css("#nav-draft").is_displayed()
     assert not ui.css("#nav-deadletters").is_displayed()
-    # Asking for the draft by address shows the rules instead.
+    # Asking for the draft by address shows the first screen the key may see, the overview, instead.
     ui.driver.get(ui.base + CONSOLE + "#draft")
-    ui.visible("#screen-rules")
-    ui.visible("table[data-testid=mapping-table]")
+    ui.visible("#screen-overview")
+    ui.visible("table[data-testid=cases-by-status]")
     assert not ui.css("#screen-draft").is_displayed()
+    ui.go("rules")
+    ui.visible("table[data-testid=mapping-table]")
     assert ui.all("#draft-publish, #draft-save, #draft-validate") == []
     ui.go("versions")
     ui.visible("table[data-testid=versions-table]")

@@ -10,6 +10,8 @@ IDENTITY_NUMBERS = [
     "15078610090", "15078610091", "55078610084",  # Norwegian fødselsnummer / D-number
     "5564900008", "556490-0008", "5564900009",  # Swedish organisation numbers
     "0102031234", "010203-1234",  # Danish CPR shape
+    "13097248022", "10068831950", "53097248016",  # NAV: a valid fnr, the document's invalid example, a D-number
+    "211062-5629", "2110625629", "3102621234",  # Danish CPR numbers (the last names 31 February)
 ]
 
 
@@ -47,11 +49,39 @@ def test_identity_numbers_in_traffic_are_masked_in_trace_logs(server_factory):
     receipt["avsenderKontaktpunkt"]["fodselsnummer"] = "15078610091"
     receipt["metadata"]["innsendingReferanse"] = "AR" + uuid.uuid4().hex[:8]
     assert server.post("/dibk/api/v1/kvittering", key=vendor, json=receipt).status_code == 400
+    # NAV cards and STAR messages: accepted, refused for their ident, parked, and read back by person.
+    arena = create_key("nav-oslo", "arena-acl", env)
+    call = {"Nav-Call-Id": "privacy"}
+    card = {
+        "messageId": str(uuid.uuid4()), "source": "ARENA_TILTAK_AKTIVITET_ACL", "aktivitetskortType": "ARBEIDSTRENING",
+        "actionType": "UPSERT_AKTIVITETSKORT_V1",
+        "aktivitetskort": {
+            "id": str(uuid.uuid4()), "personIdent": "13097248022", "tittel": "Arbeidstrening", "aktivitetStatus": "FULLFORT",
+            "endretAv": {"ident": "53097248016", "identType": "PERSONBRUKERIDENT"}, "endretTidspunkt": "2024-05-01T10:00:00",
+            "avtaltMedNav": False,
+        },
+    }
+    assert server.post("/nav/aktivitetskort/v1", key=arena, json=card, headers=call).status_code == 201
+    card["messageId"] = str(uuid.uuid4())
+    assert server.post("/nav/aktivitetskort/v1", key=arena, json=card, headers=call).status_code == 409  # final: parked
+    card["aktivitetskort"]["personIdent"] = "10068831950"
+    assert server.post("/nav/aktivitetskort/v1", key=arena, json=card, headers=call).status_code == 400
+    star = create_key("aarhus", "star-wsb", env)
+    jobcenter = create_key("aarhus", "jobcenter-portal", env)
+    besked = {
+        "BeskedIdentifier": str(uuid.uuid4()), "HaendelsesTid": "2024-04-23T12:47:17+02:00", "EntitetstypeNavn": "Indkaldelse",
+        "EksternIdentifier": "P-" + uuid.uuid4().hex[:8], "Identifikation": "211062-5629", "IdentifikationstypeId": 1, "AendringstypeId": 1,
+    }
+    assert server.post("/star/v1/wsb", key=star, json=besked).status_code == 201
+    assert server.post("/star/v1/wsb", key=star, json=dict(besked, Identifikation="3102621234")).status_code == 400
+    assert server.get("/star/v1/Indkaldelse/historik?identifikation=2110625629", key=jobcenter).status_code == 200
+    assert server.get("/star/v1/Indkaldelse/historik?identifikation=3102621234", key=jobcenter).status_code == 400
     server.stop()
     text = server.log_path.read_text()
     # The numbers did reach the log — masked — or this check would prove nothing.
     assert "/casestatus/1.0/**********/statuses" in text
     assert "/casestatus/1.0/************/status" in text
+    assert "identifikation=**********" in text
     assert leaked(text) == []
 
 

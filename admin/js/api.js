@@ -70,10 +70,31 @@ export async function api(method, path, { body, key, raw = false, quiet401 = fal
   return response.json();
 }
 
-/** Fetches an export with the key header and saves it through a Blob and <a download>. */
-export async function download(path, filename) {
+/**
+ * Fetches an export with the key header and saves it through a Blob and <a download>.
+ * `onResponse(totalBytes | null)` is called when the server starts answering, `onProgress(bytes)`
+ * as the body arrives (so a large export shows how far it is).
+ */
+export async function download(path, filename, { onResponse, onProgress } = {}) {
   const response = await api("GET", path, { raw: true });
-  const blob = await response.blob();
+  const total = Number(response.headers.get("content-length")) || null;
+  onResponse?.(total);
+  let blob;
+  if (response.body && onProgress) {
+    const reader = response.body.getReader();
+    const chunks = [];
+    let received = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.length;
+      onProgress(received);
+    }
+    blob = new Blob(chunks, { type: response.headers.get("content-type") || "" });
+  } else {
+    blob = await response.blob();
+  }
   const name = filename || filenameFrom(response.headers.get("content-disposition")) || "export";
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");

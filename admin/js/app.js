@@ -6,10 +6,12 @@ import { h, replace } from "./dom.js";
 import * as audit from "./screens/audit.js";
 import * as deadletters from "./screens/deadletters.js";
 import * as draft from "./screens/draft.js";
+import * as overview from "./screens/overview.js";
 import * as rules from "./screens/rules.js";
 import * as versions from "./screens/versions.js";
 
 const SCREENS = {
+  overview: { module: overview, needs: "rules:read" },
   rules: { module: rules, needs: "rules:read" },
   draft: { module: draft, needs: "rules:write" },
   versions: { module: versions, needs: "rules:read" },
@@ -110,7 +112,7 @@ function signOut(reason) {
   state.tenant = null;
   state.displayName = null;
   for (const screen of Object.values(SCREENS)) screen.module.reset?.();
-  for (const id of ["rules-content", "draft-content", "versions-content", "deadletters-content", "audit-content", "notice"]) replace($(id));
+  for (const id of ["overview-content", "rules-content", "draft-content", "versions-content", "deadletters-content", "audit-content", "notice"]) replace($(id));
   $("console").hidden = true;
   $("identity").hidden = true;
   $("signin-screen").hidden = false;

@@ -58,6 +58,56 @@ export function transitionMatrix(document) {
   return { names, finals, byDefault, ruleFor, cell };
 }
 
+/**
+ * Every move the document allows, as {from, to} in document order: exactly the cells the matrix
+ * marks allowed, so the matrix and the flow graph can never disagree.
+ */
+export function allowedMoves(document) {
+  const matrix = transitionMatrix(document);
+  const moves = [];
+  for (const from of matrix.names) {
+    for (const to of matrix.names) if (matrix.cell(from, to).kind === "allow") moves.push({ from, to });
+  }
+  return moves;
+}
+
+/**
+ * What a draft changes in the code mappings and statuses compared with a release:
+ * {codes: Map(source → Map(code → {change: added|changed|removed, old, new})), categories: Map(status → {old, new})}.
+ */
+export function mappingChanges(before, after) {
+  const codes = new Map();
+  const sources = new Set([...Object.keys(before?.sources || {}), ...Object.keys(after?.sources || {})]);
+  for (const source of sources) {
+    const old = before?.sources?.[source]?.codes || {};
+    const now = after?.sources?.[source]?.codes || {};
+    const changes = new Map();
+    for (const code of new Set([...Object.keys(old), ...Object.keys(now)])) {
+      if (!(code in old)) changes.set(code, { change: "added", old: null, new: now[code] });
+      else if (!(code in now)) changes.set(code, { change: "removed", old: old[code], new: null });
+      else if (old[code] !== now[code]) changes.set(code, { change: "changed", old: old[code], new: now[code] });
+    }
+    if (changes.size) codes.set(source, changes);
+  }
+  const categories = new Map();
+  const oldCategories = categoryOf(before);
+  for (const [status, category] of categoryOf(after)) {
+    if (oldCategories.has(status) && oldCategories.get(status) !== category) categories.set(status, { old: oldCategories.get(status), new: category });
+  }
+  return { codes, categories };
+}
+
+/** What a source system's table makes of a code: {status, how: "mapped"|"default"} or null (refused), as the engine maps it. */
+export function mapCode(document, source, code) {
+  const definition = document?.sources?.[source];
+  if (!definition) return null;
+  const codes = definition.codes || {};
+  if (Object.prototype.hasOwnProperty.call(codes, code)) return { status: codes[code], how: "mapped" };
+  const unmapped = definition.unmapped;
+  if (unmapped && typeof unmapped === "object" && unmapped.default) return { status: unmapped.default, how: "default" };
+  return null;
+}
+
 /** "37 existing cases would change status: KOMPREV 30, UAB 7". */
 export function impactSentence(impact) {
   const total = impact?.casesChangingStatus ?? 0;

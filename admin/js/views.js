@@ -4,6 +4,30 @@ import { api, describe } from "./api.js";
 import { busy, h, message, replace, scroller, uid } from "./dom.js";
 import { categoryOf, dataLanguage, statusNames, transitionMatrix } from "./rules.js";
 
+/**
+ * The codes of pending UNMAPPED_STATUS dead letters per source system: Map(source → [{code, count}]),
+ * from the overview's counts (rules:read; no message is read). Empty when they cannot be had.
+ */
+export async function parkedCodes() {
+  const bySource = new Map();
+  let tally;
+  try {
+    tally = await api("GET", "/admin/v1/stats/deadletters");
+  } catch (error) {
+    if (error.status === 401) throw error;
+    return bySource;
+  }
+  for (const entry of tally.byCode || []) {
+    if (entry.code !== "UNMAPPED_STATUS") continue;
+    for (const subject of entry.subjects || []) {
+      if (!subject.sourceSystem || subject.rawStatus === null || subject.rawStatus === undefined) continue;
+      if (!bySource.has(subject.sourceSystem)) bySource.set(subject.sourceSystem, []);
+      bySource.get(subject.sourceSystem).push({ code: subject.rawStatus, count: subject.count });
+    }
+  }
+  return bySource;
+}
+
 /** The portal statuses with their categories and initial/final flags. */
 export function statusesTable(document, testid = "statuses-table") {
   const matrix = transitionMatrix(document);

@@ -100,6 +100,7 @@ extension CaseChange {
                 if let flowInstanceId { current.flowInstanceId = flowInstanceId }
                 if let caseType { current.caseType = caseType }
                 if let organisationNumber { current.organisationNumber = organisationNumber }
+                if let party { current.party = party }
                 // A Delete withdraws the case; a later Create or Update brings it back.
                 current.withdrawnAt = isDelete ? now : nil
             }
@@ -109,7 +110,7 @@ extension CaseChange {
                 caseId: .timeOrdered(at: now), externalCaseId: externalCaseId, flowInstanceId: flowInstanceId, caseType: caseType ?? "",
                 organisationNumber: organisationNumber, sourceSystem: sourceSystem, rawStatus: rawStatus, status: target.name,
                 category: target.category, ruleVersion: snapshot.version, lastStatusChange: occurredAt, createdAt: now,
-                withdrawnAt: isDelete ? now : nil)
+                withdrawnAt: isDelete ? now : nil, party: party)
         }
 
         let event = CaseEvent(

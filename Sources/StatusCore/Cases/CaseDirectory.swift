@@ -4,12 +4,10 @@ import StatusRules
 /// Reads cases as the faces show them.
 public struct CaseDirectory: Sendable {
     let store: any StatusStore
-    let registry: RulesRegistry
 
     /// A directory.
-    public init(store: any StatusStore, registry: RulesRegistry) {
+    public init(store: any StatusStore) {
         self.store = store
-        self.registry = registry
     }
 
     /// A case that is not withdrawn, by external id; `notFound` otherwise.
@@ -38,20 +36,11 @@ public struct CaseDirectory: Sendable {
         let record = try await activeCase(tenant: tenant, externalCaseId: externalCaseId)
         return try await store.withTransaction(tenant: tenant) { tx in try await tx.events(caseId: record.caseId) }
     }
-
-    /// The snapshot to show `tenant`'s cases with.
-    public func snapshot(_ tenant: TenantID) throws -> RuleSnapshot {
-        guard let snapshot = registry.snapshot(for: tenant) else {
-            throw StatusError.unavailable("the rules of this tenant are not loaded")
-        }
-        return snapshot
-    }
 }
 
 /// Reads a tenant's change feed.
 public struct ChangeFeedReader: Sendable {
     let store: any StatusStore
-    let registry: RulesRegistry
 
     /// The default page size.
     public static let defaultLimit = 500
@@ -59,15 +48,17 @@ public struct ChangeFeedReader: Sendable {
     public static let maxLimit = 5000
 
     /// A reader.
-    public init(store: any StatusStore, registry: RulesRegistry) {
+    public init(store: any StatusStore) {
         self.store = store
-        self.registry = registry
     }
 
-    /// The changes after `offset`, inside the tenant's retention window, and the offset to pass back.
-    public func page(tenant: TenantID, after offset: FeedOffset, limit: Int, now: Date = Date()) async throws -> ChangeFeedPage {
-        let days = registry.snapshot(for: tenant)?.document.feedRetentionDays ?? RulesDocument.defaultFeedRetentionDays
-        let since = now.addingTimeInterval(-Double(days) * 86_400)
+    /// The changes after `offset`, inside the tenant's retention window (`retentionDays`, from the
+    /// rules the request is served with), and the offset to pass back.
+    public func page(
+        tenant: TenantID, after offset: FeedOffset, limit: Int, retentionDays: Int = RulesDocument.defaultFeedRetentionDays,
+        now: Date = Date()
+    ) async throws -> ChangeFeedPage {
+        let since = now.addingTimeInterval(-Double(retentionDays) * 86_400)
         // The horizon is learnt in a transaction of its own, so the exclusive lock that waits for
         // writers in flight is held for an instant, not for the whole read.
         let horizon = try await store.withTransaction(tenant: tenant) { tx in try await tx.feedHorizon() }

@@ -102,8 +102,8 @@ extension CaseLedger {
                     messageId: message.messageId, payload: message.payload, payloadText: message.payloadText, correlationId: correlationId)
                 let decision: CaseDecision
                 do {
-                    decision = try change.decide(
-                        on: working[change.externalCaseId], snapshot: snapshot, origin: origin, now: recordedAt(index))
+                    decision = try message.decide(
+                        change, on: working[change.externalCaseId], snapshot: snapshot, origin: origin, now: recordedAt(index))
                 } catch {
                     results[index] = .refused(error, deadLetterId: nil)
                     continue

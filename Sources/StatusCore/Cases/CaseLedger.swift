@@ -16,12 +16,14 @@ public struct CaseChange: Sendable {
     public var changeType: ChangeType
     /// Whether the case must exist already (a Norwegian update for an unknown submission is 404).
     public var requiresExistingCase: Bool
+    /// Whose case it is (digits of an organisation or identity number); `nil` keeps the case's.
+    public var party: String?
 
     /// A change.
     public init(
         sourceSystem: String, externalCaseId: String, flowInstanceId: String? = nil, caseType: String? = nil,
         organisationNumber: String? = nil, rawStatus: String?, occurredAt: Date, changeType: ChangeType,
-        requiresExistingCase: Bool = false
+        requiresExistingCase: Bool = false, party: String? = nil
     ) {
         self.sourceSystem = sourceSystem
         self.externalCaseId = externalCaseId
@@ -32,6 +34,7 @@ public struct CaseChange: Sendable {
         self.occurredAt = occurredAt
         self.changeType = changeType
         self.requiresExistingCase = requiresExistingCase
+        self.party = party
     }
 }
 
@@ -68,6 +71,10 @@ public protocol LedgerMessage: Sendable {
     func answer(to applied: AppliedChange) -> Answer
     /// What the face keeps besides the case, written after the change in the same transaction.
     func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws
+    /// What the sending document itself forbids, whatever the tenant's rules say (a card with a
+    /// final status, a case of another owner), decided on the case as it is before the rules are
+    /// asked. Parked like a rules rejection, so it is never lost.
+    func refusal(on existing: CaseRecord?) -> Rejection?
 }
 
 /// A message that names its case itself and keeps nothing besides it: the ledger applies it in
@@ -83,6 +90,17 @@ extension LedgerMessage {
 
     /// Nothing besides the case.
     public func recordDetails(of applied: AppliedChange, in transaction: any TenantTransaction) async throws {}
+
+    /// Nothing but the tenant's rules decides.
+    public func refusal(on existing: CaseRecord?) -> Rejection? { nil }
+
+    /// The message's own refusal, else the change decided under the tenant's rules.
+    func decide(
+        _ change: CaseChange, on existing: CaseRecord?, snapshot: RuleSnapshot, origin: MessageOrigin, now: Date = Date()
+    ) throws(StatusError) -> CaseDecision {
+        if let refusal = refusal(on: existing) { return .rejected(refusal) }
+        return try change.decide(on: existing, snapshot: snapshot, origin: origin, now: now)
+    }
 }
 
 extension DirectLedgerMessage {
@@ -132,7 +150,7 @@ public struct CaseLedger: Sendable {
             messageId: message.messageId, payload: message.payload, payloadText: message.payloadText, correlationId: correlationId)
         var existing = seen.record(tenant, change.externalCaseId)
         for _ in 0..<Self.maximumAttempts {
-            let decision = try change.decide(on: existing, snapshot: snapshot, origin: origin)
+            let decision = try message.decide(change, on: existing, snapshot: snapshot, origin: origin)
             let write = Self.write(message, decision, ordinal: 0, origin: origin, externalCaseId: change.externalCaseId, seen: existing)
             let report: LedgerWriteReport
             do {
@@ -189,14 +207,14 @@ public struct CaseLedger: Sendable {
         _ message: M, snapshot: RuleSnapshot, in tx: any TenantTransaction, correlationId: String, parkingRejections: Bool
     ) async throws -> Outcome<M.Answer> {
         if let messageId = message.messageId, let stored = try await tx.storedResponse(scope: message.scope, messageId: messageId) {
-            let replay = LedgerWriteReport.Replay(requestMatches: stored.request == message.payload, answer: stored.response)
+            let replay = LedgerWriteReport.Replay(requestMatches: stored.matches(message.payload), answer: stored.response)
             return .answered(try Self.replayed(replay, of: message))
         }
         let change = try await message.change(in: tx)
         let existing = try await tx.lockCase(externalCaseId: change.externalCaseId)
         let origin = MessageOrigin(
             messageId: message.messageId, payload: message.payload, payloadText: message.payloadText, correlationId: correlationId)
-        let decision = try change.decide(on: existing, snapshot: snapshot, origin: origin)
+        let decision = try message.decide(change, on: existing, snapshot: snapshot, origin: origin)
         if case .rejected(let rejection) = decision, !parkingRejections { return .rejected(rejection, deadLetterId: nil) }
         let write = Self.write(message, decision, ordinal: 0, origin: origin, externalCaseId: change.externalCaseId, seen: existing)
         let report = try await tx.write([write])

@@ -23,6 +23,9 @@ public struct CaseRecord: Sendable, Equatable {
     public var createdAt: Date
     /// Set when a `Delete` withdrew the case; it then answers 404 and keeps its history.
     public var withdrawnAt: Date?
+    /// Whose case it is: the organisation number or the person's identity number (digits only),
+    /// copied onto each feed entry so readers learn whose cases changed.
+    public var party: String?
     /// Bumped by every write of the case: the ledger's decisions are written only on the revision they were made on.
     public var revision: Int64
 
@@ -30,7 +33,7 @@ public struct CaseRecord: Sendable, Equatable {
     public init(
         caseId: UUID, externalCaseId: String, flowInstanceId: String?, caseType: String, organisationNumber: String?,
         sourceSystem: String, rawStatus: String, status: String, category: String, ruleVersion: Int,
-        lastStatusChange: Date, createdAt: Date, withdrawnAt: Date?, revision: Int64 = 0
+        lastStatusChange: Date, createdAt: Date, withdrawnAt: Date?, party: String? = nil, revision: Int64 = 0
     ) {
         self.caseId = caseId
         self.externalCaseId = externalCaseId
@@ -45,6 +48,7 @@ public struct CaseRecord: Sendable, Equatable {
         self.lastStatusChange = lastStatusChange
         self.createdAt = createdAt
         self.withdrawnAt = withdrawnAt
+        self.party = party
         self.revision = revision
     }
 

@@ -7,12 +7,16 @@ public struct DeadLetter: Sendable, Equatable {
     public enum State: String, Sendable, Codable {
         case pending
         case replayed
+        /// Its content was erased with its case; it is never replayed.
+        case erased
     }
 
     public var id: UUID
     /// Which kind of message it is (`events`, `dibk-oppdatering`): decides how it is replayed.
     public var scope: String
     public var messageId: String?
+    /// The case the message was for, when it named one it could be read for.
+    public var externalCaseId: String?
     /// The rejection code (`UNMAPPED_STATUS`, …) of the last attempt.
     public var code: String
     public var detail: String
@@ -28,12 +32,13 @@ public struct DeadLetter: Sendable, Equatable {
 
     /// A dead letter.
     public init(
-        id: UUID, scope: String, messageId: String?, code: String, detail: String, payload: JSONValue,
+        id: UUID, scope: String, messageId: String?, externalCaseId: String? = nil, code: String, detail: String, payload: JSONValue,
         correlationId: String, receivedAt: Date, state: State, attempts: Int, replayedAt: Date?, replayResult: JSONValue?
     ) {
         self.id = id
         self.scope = scope
         self.messageId = messageId
+        self.externalCaseId = externalCaseId
         self.code = code
         self.detail = detail
         self.payload = payload

@@ -66,9 +66,9 @@ public struct DeadLetterDesk: Sendable {
         self.logger = logger
     }
 
-    /// Dead letters in a state (`nil`: all), oldest first.
-    public func list(tenant: TenantID, state: DeadLetter.State?, limit: Int = 1000) async throws -> [DeadLetter] {
-        try await store.withTransaction(tenant: tenant) { tx in try await tx.deadLetters(state: state, limit: limit) }
+    /// Dead letters in a state (`nil`: all), of one scope (`nil`: all), oldest first.
+    public func list(tenant: TenantID, state: DeadLetter.State?, scope: String? = nil, limit: Int = 1000) async throws -> [DeadLetter] {
+        try await store.withTransaction(tenant: tenant) { tx in try await tx.deadLetters(state: state, scope: scope, limit: limit) }
     }
 
     /// Replays one dead letter under `snapshot`. The replay and the dead letter's new state commit
@@ -80,8 +80,14 @@ public struct DeadLetterDesk: Sendable {
                     throw StatusError.notFound("no dead letter \(id.uuidString.lowercased())")
                 }
                 let idText = id.uuidString.lowercased()
-                guard letter.state == .pending else {
+                switch letter.state {
+                case .pending: break
+                case .replayed:
                     return ReplayResult(deadLetterId: idText, outcome: .accepted, code: nil, detail: "already replayed", response: nil)
+                case .erased:
+                    // Its content is gone with its case: there is nothing left to apply.
+                    return ReplayResult(
+                        deadLetterId: idText, outcome: .rejected, code: "NOT_FOUND", detail: "its case was erased", response: nil)
                 }
                 guard let decoder = decoders[letter.scope] else {
                     throw StatusError.unavailable("dead letters of kind '\(letter.scope)' cannot be replayed by this server")

@@ -39,6 +39,9 @@ public enum RejectionCode: String, Sendable, Codable, Equatable {
     case unknownSourceSystem = "UNKNOWN_SOURCE_SYSTEM"
     case unmappedStatus = "UNMAPPED_STATUS"
     case illegalTransition = "ILLEGAL_TRANSITION"
+    /// The message's case does not exist (or is not the sender's to change); parked only where the
+    /// sending document expects such a message to be retried later (a NAV kassering before its card).
+    case caseNotFound = "NOT_FOUND"
 }
 
 /// A rules violation: the message is valid but the tenant's rules do not accept it now.
@@ -47,6 +50,12 @@ public struct Rejection: Sendable, Equatable, Codable {
     public var code: RejectionCode
     /// What happened, for a person.
     public var detail: String
+
+    /// A rejection.
+    public init(code: RejectionCode, detail: String) {
+        self.code = code
+        self.detail = detail
+    }
 }
 
 /// Everything the core can refuse, each with its stable code. The HTTP layer turns these into
@@ -56,8 +65,6 @@ public enum StatusError: Error, Sendable, Equatable {
     case forbidden(String)
     case notFound(String)
     case validationFailed([FieldError])
-    case payloadTooLarge(limit: Int)
-    case unsupportedMediaType(String)
     /// A rules violation; the message was kept as dead letter `deadLetterId`.
     case rejected(Rejection, deadLetterId: String)
     case duplicateMessageConflict(messageId: String)

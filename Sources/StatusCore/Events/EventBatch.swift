@@ -44,7 +44,9 @@ public enum EventBatch {
                 error = failure
             }
         }
-        let storable = value.firstNULPointer() == nil
+        // A NUL cannot be stored in jsonb, and a bare `null` would read as no payload at all: such
+        // a message is kept as the text it came as.
+        let storable = value != .null && value.firstNULPointer() == nil
         return .malformed(
             MalformedMessage(
                 scope: EventMessage.scope, messageId: ownMessageId(value) ?? digest(text),

@@ -29,7 +29,8 @@ public struct EventMessage: DirectLedgerMessage {
             sourceSystem: submission.sourceSystem,
             externalCaseId: submission.externalCaseId, flowInstanceId: submission.flowInstanceId, caseType: submission.caseType,
             organisationNumber: submission.organisationNumber?.digits, rawStatus: submission.status,
-            occurredAt: submission.occurredAt, changeType: submission.changeType ?? .update
+            occurredAt: submission.occurredAt, changeType: submission.changeType ?? .update,
+            party: submission.organisationNumber?.digits
         )
     }
 

@@ -41,10 +41,13 @@ public struct FeedEntry: Sendable, Equatable {
     public var category: String?
     public var reason: ChangeReason
     public var changedAt: Date
+    /// Whose case it was when the entry was written.
+    public var party: String?
 
     /// An entry.
     public init(
-        position: Int64, caseId: UUID, externalCaseId: String, status: String?, category: String?, reason: ChangeReason, changedAt: Date
+        position: Int64, caseId: UUID, externalCaseId: String, status: String?, category: String?, reason: ChangeReason, changedAt: Date,
+        party: String? = nil
     ) {
         self.position = position
         self.caseId = caseId
@@ -53,6 +56,7 @@ public struct FeedEntry: Sendable, Equatable {
         self.category = category
         self.reason = reason
         self.changedAt = changedAt
+        self.party = party
     }
 }
 
@@ -91,4 +95,14 @@ public struct FeedOffset: Sendable, Equatable {
 public struct ChangeFeedPage: Sendable {
     public var changes: [FeedEntry]
     public var next: FeedOffset
+
+    /// The parties whose cases the page's entries changed, each once, in order of first appearance
+    /// (Helsenorge's "who changed since": a portal caching per applicant refreshes only these).
+    public var parties: [String] {
+        var seen = Set<String>()
+        return changes.compactMap { entry in
+            guard let party = entry.party, seen.insert(party).inserted else { return nil }
+            return party
+        }
+    }
 }

@@ -257,14 +257,8 @@ public struct RulesAdministration: Sendable {
         var byCode: [String: RulesImpact.CodeImpact] = [:]
         var total = 0
         for row in usage {
-            func shown(_ snapshot: RuleSnapshot?) -> (String, String) {
-                if let status = snapshot?.map(source: row.sourceSystem, code: row.rawStatus).status {
-                    return (status.name, status.category)
-                }
-                return (row.recordedStatus, row.recordedCategory)
-            }
-            let before = shown(old)
-            let after = shown(new)
+            let before = row.displayed(by: old)
+            let after = row.displayed(by: new)
             guard before != after else { continue }
             remaps.append(
                 CodeRemap(

@@ -54,6 +54,13 @@ public protocol TenantTransaction: Sendable {
     func events(externalCaseId: String?, from: Date?, to: Date?, limit: Int) async throws -> [(externalCaseId: String, event: CaseEvent)]
     /// Cases of an organisation that are not withdrawn, newest status change first.
     func cases(organisationNumber: String) async throws -> [CaseRecord]
+    /// Every case of a party from one source system, withdrawn ones too, oldest first.
+    func cases(party: String, sourceSystem: String) async throws -> [CaseRecord]
+    /// The events of several cases, in the order they were recorded.
+    func events(caseIds: [UUID]) async throws -> [CaseEvent]
+    /// Erases a case's content as `erasure` says (the requests of its messages become `digests`,
+    /// by message id) and records the erasure; returns how many events lost their payload.
+    func erase(_ erasure: CaseErasure, requestDigests: [String: String]) async throws -> Int
 
     // MARK: Change feed
 
@@ -68,8 +75,8 @@ public protocol TenantTransaction: Sendable {
 
     /// A dead letter, locked until the transaction ends.
     func lockDeadLetter(id: UUID) async throws -> DeadLetter?
-    /// Dead letters in a state (`nil`: all), oldest first.
-    func deadLetters(state: DeadLetter.State?, limit: Int) async throws -> [DeadLetter]
+    /// Dead letters in a state (`nil`: all), of one scope (`nil`: all), oldest first.
+    func deadLetters(state: DeadLetter.State?, scope: String?, limit: Int) async throws -> [DeadLetter]
     /// How many dead letters are pending.
     func pendingDeadLetterCount() async throws -> Int
     /// Records a replay's outcome; `replayed` closes the dead letter.
@@ -97,6 +104,13 @@ public protocol TenantTransaction: Sendable {
     func deleteDraft() async throws -> Bool
     /// How many current cases show each code.
     func codeUsage() async throws -> [CodeUsage]
+
+    // MARK: Statistics
+
+    /// Events recorded and messages dead-lettered since `since`, per UTC hour; hours with neither are left out.
+    func ingestCounts(since: Date) async throws -> [IngestHour]
+    /// Pending dead letters grouped by problem code and by the source system and raw code their message carries.
+    func pendingDeadLetterGroups() async throws -> [PendingDeadLetterGroup]
 
     // MARK: Norwegian submissions
 

@@ -163,6 +163,73 @@ public struct FieldReader {
         return value
     }
 
+    /// A required string from a fixed set (the document's enum); a value outside it is named with the set.
+    public func oneOf(_ key: String, _ allowed: [String], required: Bool = true) -> String? {
+        guard has(key) else {
+            if required { fail(key, "is required") }
+            return nil
+        }
+        guard case .string(let text)? = members[key] else {
+            fail(key, "must be a string")
+            return nil
+        }
+        guard allowed.contains(text) else {
+            fail(key, "must be one of " + allowed.joined(separator: ", "))
+            return nil
+        }
+        return text
+    }
+
+    /// A required boolean.
+    public func bool(_ key: String) -> Bool? {
+        guard has(key) else {
+            fail(key, "is required")
+            return nil
+        }
+        guard case .bool(let value)? = members[key] else {
+            fail(key, "must be true or false")
+            return nil
+        }
+        return value
+    }
+
+    /// Optional free text that may be empty (absent or null is `nil`): at most `maxLength` characters.
+    public func freeText(_ key: String, maxLength: Int = FieldReader.maxTextLength) -> String? {
+        guard let value = members[key], value != .null else { return nil }
+        guard case .string(let text) = value else {
+            fail(key, "must be a string")
+            return nil
+        }
+        guard text.count <= maxLength else {
+            fail(key, "must be at most \(maxLength) characters")
+            return nil
+        }
+        return text
+    }
+
+    /// An optional calendar date, `YYYY-MM-DD` (absent or null is `nil`).
+    public func optionalDate(_ key: String) -> CalendarDate? {
+        guard let text = optionalString(key, maxLength: 10) else { return nil }
+        guard let date = CalendarDate(text) else {
+            fail(key, "must be a date that exists, YYYY-MM-DD, such as 2022-03-01")
+            return nil
+        }
+        return date
+    }
+
+    /// An instant in RFC 3339, or a date-time without offset read in `zone`.
+    public func zonedInstant(_ key: String, zone: TimeZone, required: Bool = true) -> Date? {
+        let text = required ? string(key, maxLength: 40) : optionalString(key, maxLength: 40)
+        guard let text else { return nil }
+        guard let date = LocalDateTime.parse(text, zone: zone) else {
+            fail(
+                key,
+                "must be a date-time such as 2022-09-17T21:00:14+01:00 (without an offset it is read in \(zone.identifier))")
+            return nil
+        }
+        return date
+    }
+
     /// A nested object reader; records an error when present but not an object, or missing and required.
     public func object(_ key: String, required: Bool = true) -> FieldReader? {
         guard let value = members[key], value != .null else {

@@ -37,16 +37,16 @@ struct Problem: Sendable {
                     detail: errors.count == 1 ? "\(errors[0].pointer): \(errors[0].message)" : "\(errors.count) fields are invalid",
                     errors: errors)
             }
-        case .payloadTooLarge(let limit):
-            self.init(
-                status: .contentTooLarge, code: error.code, title: "Request body too large", detail: "the limit is \(limit) bytes")
-        case .unsupportedMediaType(let detail):
-            self.init(status: .unsupportedMediaType, code: error.code, title: "Unsupported media type", detail: detail)
         case .rejected(let rejection, let deadLetterId):
-            let status: HTTPResponse.Status = rejection.code == .illegalTransition ? .conflict : .unprocessableContent
+            let status: HTTPResponse.Status =
+                switch rejection.code {
+                case .illegalTransition: .conflict
+                case .caseNotFound: .notFound
+                case .unknownSourceSystem, .unmappedStatus: .unprocessableContent
+                }
             let titles: [RejectionCode: String] = [
                 .unknownSourceSystem: "Unknown source system", .unmappedStatus: "Unmapped status",
-                .illegalTransition: "Transition not allowed",
+                .illegalTransition: "Transition not allowed", .caseNotFound: "Not found",
             ]
             self.init(status: status, code: error.code, title: titles[rejection.code] ?? "Rejected", detail: rejection.detail)
             extensions["deadLetterId"] = .string(deadLetterId)
@@ -66,6 +66,17 @@ struct Problem: Sendable {
         case .rateLimited(let detail, let seconds):
             self.init(status: .tooManyRequests, code: error.code, title: "Too many requests", detail: detail)
             retryAfter = seconds
+        }
+    }
+
+    /// The problem for a request body the server will not read.
+    init(_ error: RequestBodyError) {
+        switch error {
+        case .tooLarge(let limit):
+            self.init(
+                status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", title: "Request body too large", detail: "the limit is \(limit) bytes")
+        case .unsupportedMediaType(let detail):
+            self.init(status: .unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", title: "Unsupported media type", detail: detail)
         }
     }
 
@@ -134,6 +145,11 @@ struct Problem: Sendable {
     }
 }
 
+/// A problem document with members a face adds to it (NAV's `errorType`).
+struct DecoratedProblem: Error {
+    var problem: Problem
+}
+
 /// Turns every error into a problem document. Core errors get their own code; Hummingbird's
 /// (no route, body too large) theirs; anything else is logged and answered 500 `INTERNAL`
 /// without detail, so no stack trace, SQL or internal name ever reaches a client.
@@ -145,6 +161,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as StatusError {
             return Problem(error).response
+        } catch let error as RequestBodyError {
+            return Problem(error).response
+        } catch let error as DecoratedProblem {
+            return error.problem.response
         } catch let error as StoreError {
             switch error {
             case .unavailable(let detail): return Problem(.unavailable(detail)).response
@@ -171,8 +191,8 @@ struct ProblemMiddleware: RouterMiddleware {
     static func problem(for status: HTTPResponse.Status) -> Problem {
         switch status {
         case .notFound: Problem(.notFound("no such resource"))
-        case .contentTooLarge: Problem(.payloadTooLarge(limit: StatusRequestContext.maxBodySize))
-        case .unsupportedMediaType: Problem(.unsupportedMediaType("expected application/json"))
+        case .contentTooLarge: Problem(RequestBodyError.tooLarge(limit: StatusRequestContext.maxBodySize))
+        case .unsupportedMediaType: Problem(RequestBodyError.unsupportedMediaType("expected application/json"))
         case .methodNotAllowed:
             Problem(
                 status: .methodNotAllowed, code: "NOT_FOUND", title: "Method not allowed",
@@ -184,8 +204,9 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// Reads or assigns the request's correlation id (`X-Correlation-ID`, or NAV's `Nav-Call-Id`),
-/// puts it in the log metadata, and echoes it on every response, problems included.
+/// Reads or assigns the request's correlation id (`X-Correlation-ID`, or NAV's `Nav-Call-Id`, which
+/// wins on `/nav/…`), puts it in the log metadata, and echoes it on every response, problems
+/// included; an acceptable `Nav-Call-Id` is echoed under its own name too.
 struct CorrelationMiddleware: RouterMiddleware {
     typealias Context = StatusRequestContext
 
@@ -194,7 +215,12 @@ struct CorrelationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let given = request.headers[Self.header] ?? request.headers[Self.navHeader]
+        // NAV's routes are NAV's clients: their own header names the call there.
+        let nav = request.uri.path.hasPrefix("/nav/")
+        let given =
+            nav
+            ? request.headers[Self.navHeader] ?? request.headers[Self.header]
+            : request.headers[Self.header] ?? request.headers[Self.navHeader]
         let id: String
         if let given, Self.isAcceptable(given) {
             id = given
@@ -205,6 +231,7 @@ struct CorrelationMiddleware: RouterMiddleware {
         context.logger[metadataKey: "correlationId"] = .string(id)
         var response = try await next(request, context)
         response.headers[Self.header] = id
+        if let call = request.headers[Self.navHeader], Self.isAcceptable(call) { response.headers[Self.navHeader] = call }
         return response
     }
 

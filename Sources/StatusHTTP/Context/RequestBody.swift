@@ -3,6 +3,14 @@ import Hummingbird
 import StatusCore
 import StatusRules
 
+/// A request body the server will not read: the two refusals only HTTP has.
+enum RequestBodyError: Error, Equatable {
+    /// 413 `PAYLOAD_TOO_LARGE`.
+    case tooLarge(limit: Int)
+    /// 415 `UNSUPPORTED_MEDIA_TYPE`.
+    case unsupportedMediaType(String)
+}
+
 extension Request {
     /// The body as JSON: 415 when it is not declared JSON, 413 over the limit, 400 when it does not parse.
     func jsonBody(context: StatusRequestContext) async throws -> JSONValue {
@@ -12,14 +20,14 @@ extension Request {
     /// The body as JSON and as the text it was read from (stored as it came).
     func jsonBodyAndText(context: StatusRequestContext) async throws -> (value: JSONValue, text: String) {
         guard let contentType = headers[.contentType], Self.isJSON(contentType) else {
-            throw StatusError.unsupportedMediaType("send the body as application/json")
+            throw RequestBodyError.unsupportedMediaType("send the body as application/json")
         }
         var request = self
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw StatusError.payloadTooLarge(limit: context.maxUploadSize)
+            throw RequestBodyError.tooLarge(limit: context.maxUploadSize)
         }
         guard buffer.readableBytes > 0 else { throw StatusError.invalid("/", "the body is empty; a JSON object is expected") }
         return (try Self.parse(buffer), String(buffer: buffer))
@@ -47,7 +55,7 @@ extension Request {
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return nil }
         guard let contentType = headers[.contentType], Self.isJSON(contentType) else {
-            throw StatusError.unsupportedMediaType("send the body as application/json")
+            throw RequestBodyError.unsupportedMediaType("send the body as application/json")
         }
         return try Self.parse(buffer)
     }

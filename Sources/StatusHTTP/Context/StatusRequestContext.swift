@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import StatusCore
 import StatusRules
+import Tracing
 
 /// Per-request state: the correlation id, and after authentication the principal, the rules
 /// snapshot the whole request works with, and the permissions its roles have under that snapshot.
@@ -16,6 +17,8 @@ public struct StatusRequestContext: RequestContext {
     public var snapshot: RuleSnapshot?
     /// What the principal may do under `snapshot`.
     public var permissions = PermissionSet()
+    /// The request's span while tracing is on, for what middleware further in learns (the tenant).
+    var requestSpan: (any Span)?
 
     /// The largest request body accepted (1 MiB).
     public static let maxBodySize = 1 << 20

@@ -17,14 +17,14 @@ enum EventBatchBody {
             request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         let isNDJSON = ["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"].contains(mediaType)
         guard isNDJSON || Request.isJSON(mediaType) else {
-            throw StatusError.unsupportedMediaType("send the events as application/x-ndjson (one per line) or as a JSON array")
+            throw RequestBodyError.unsupportedMediaType("send the events as application/x-ndjson (one per line) or as a JSON array")
         }
         var request = request
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: EventBatch.maximumBodySize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw StatusError.payloadTooLarge(limit: EventBatch.maximumBodySize)
+            throw RequestBodyError.tooLarge(limit: EventBatch.maximumBodySize)
         }
         let events = isNDJSON ? lines(buffer) : try elements(buffer)
         guard !events.isEmpty else { throw StatusError.invalid("/", "the body holds no events") }

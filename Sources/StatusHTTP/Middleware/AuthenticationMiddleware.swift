@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import StatusCore
 import StatusRules
+import Tracing
 
 /// Verifies bearer JWTs against the issuers a tenant's rules configure.
 public protocol TokenVerifier: Sendable {
@@ -24,13 +25,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try await authenticate(request)
-        guard let snapshot = services.registry.snapshot(for: principal.tenant) else {
-            throw StatusError.unavailable("the rules of this tenant are not loaded yet")
+        context.requestSpan?.attributes["statusbro.tenant"] = principal.tenant.rawValue
+        // The rules lookup: which release answers this request, and what the principal's roles grant under it.
+        let (snapshot, permissions) = try await ChildSpan.run("rules.snapshot") { span in
+            span?.attributes["statusbro.tenant"] = principal.tenant.rawValue
+            guard let snapshot = services.registry.snapshot(for: principal.tenant) else {
+                throw StatusError.unavailable("the rules of this tenant are not loaded yet")
+            }
+            span?.attributes["statusbro.rules.version"] = snapshot.version
+            return (snapshot, snapshot.permissions(forRoles: principal.roles))
         }
         var context = context
         context.principal = principal
         context.snapshot = snapshot
-        context.permissions = snapshot.permissions(forRoles: principal.roles)
+        context.permissions = permissions
         return try await next(request, context)
     }
 

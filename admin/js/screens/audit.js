@@ -2,7 +2,8 @@
 
 import { download, describe } from "../api.js";
 import { state } from "../context.js";
-import { busy, h, message, replace } from "../dom.js";
+import { h, message, replace } from "../dom.js";
+import { startProgress } from "../progress.js";
 
 let root = null;
 let ui = {};
@@ -22,9 +23,9 @@ export function show(container) {
   ui.to = h("input", { id: "audit-to", type: "date", "data-testid": "audit-to", "aria-describedby": "audit-period-help" });
   ui.caseId = h("input", { id: "audit-case", type: "text", autocomplete: "off", spellcheck: "false", "data-testid": "audit-case", "aria-describedby": "audit-case-help" });
   ui.status = h("div", { id: "audit-status", "data-testid": "audit-status", "aria-live": "polite" });
+  ui.progress = h("div", { id: "audit-progress-host" });
 
-  const button = (id, label, kind, format) =>
-    h("button", { type: "button", class: "button secondary", id, "data-testid": id, onclick: (event) => save(event.currentTarget, kind, format) }, label);
+  const button = (id, label, kind, format) => h("button", { type: "button", class: "button secondary", id, "data-testid": id, onclick: () => save(kind, format) }, label);
 
   replace(
     container,
@@ -61,11 +62,12 @@ export function show(container) {
       ),
       h("div", { class: "actions" }, button("dl-decisions-csv", "Download decisions (CSV)", "decisions", "csv"), button("dl-decisions-json", "Download decisions (JSON)", "decisions", "json")),
     ),
+    ui.progress,
     ui.status,
   );
 }
 
-async function save(button, kind, format) {
+async function save(kind, format) {
   const from = ui.from.value;
   const to = ui.to.value;
   if (from && to && from > to) {
@@ -82,18 +84,26 @@ async function save(button, kind, format) {
   const query = params.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&");
   const period = from || to ? `_${from || "start"}_${to || "today"}` : "";
   const name = `${kind}-${state.tenant}${period}.${format}`;
-  await busy(
-    button,
-    async () => {
-      try {
-        const saved = await download(`/admin/v1/audit/${kind}?${query}`, name);
-        replace(ui.status, message("success", h("span", { "data-testid": "audit-saved", dataset: { file: saved.name } }, `Saved ${saved.name} (${formatSize(saved.size)}).`)));
-      } catch (error) {
-        replace(ui.status, message("error", describe(error)));
-      }
-    },
-    "Downloading…",
-  );
+  // The server builds the whole export before it answers (busy, with the time elapsed); then the
+  // body arrives, and its size is known (a bar that fills).
+  const controls = [...root.querySelectorAll("button, input")];
+  replace(ui.status);
+  const task = startProgress(ui.progress, { label: `Preparing ${name}`, controls, testid: "audit-progress", format: formatSize });
+  task.step("The server is collecting the rows…");
+  try {
+    const saved = await download(`/admin/v1/audit/${kind}?${query}`, name, {
+      onResponse: (total) => {
+        if (total) task.setTotal(total);
+        task.step("Downloading…");
+      },
+      onProgress: (received) => task.update(received, "downloading"),
+    });
+    task.finish(`Saved ${saved.name}.`);
+    replace(ui.status, message("success", h("span", { "data-testid": "audit-saved", dataset: { file: saved.name } }, `Saved ${saved.name} (${formatSize(saved.size)}).`)));
+  } catch (error) {
+    task.finish("Nothing was saved.", "failed");
+    replace(ui.status, message("error", describe(error)));
+  }
 }
 
 function formatSize(bytes) {

@@ -3,6 +3,7 @@
 import { DEAD_LETTER_REASONS, api, describe } from "../api.js";
 import { timeZone } from "../context.js";
 import { busy, h, message, replace, scroller, sr } from "../dom.js";
+import { replayEach } from "../replay.js";
 import { formatInstant } from "../rules.js";
 
 let root = null;
@@ -35,8 +36,10 @@ function build(container) {
     filter = select.value;
     reload();
   });
-  const refresh = h("button", { type: "button", class: "button secondary", id: "dl-refresh", "data-testid": "dl-refresh", onclick: (event) => busy(event.currentTarget, reload) }, "Refresh");
-  ui.replayAll = h("button", { type: "button", class: "button primary", id: "dl-replay-all", "data-testid": "dl-replay-all", onclick: (event) => replayAll(event.currentTarget) }, "Replay all pending");
+  ui.state = select;
+  ui.refresh = h("button", { type: "button", class: "button secondary", id: "dl-refresh", "data-testid": "dl-refresh", onclick: (event) => busy(event.currentTarget, reload) }, "Refresh");
+  ui.replayAll = h("button", { type: "button", class: "button primary", id: "dl-replay-all", "data-testid": "dl-replay-all", onclick: () => replayAll() }, "Replay all pending");
+  ui.progress = h("div", { id: "dl-progress-host" });
   ui.results = h("div", { id: "dl-results", "data-testid": "dl-results", "aria-live": "polite" });
   ui.list = h("div", { id: "dl-list", "data-testid": "dl-list" });
   replace(
@@ -46,9 +49,10 @@ function build(container) {
       "div",
       { class: "row controls" },
       h("div", { class: "field" }, h("label", { for: "dl-state" }, "Show"), select),
-      h("div", { class: "field field-button" }, refresh),
+      h("div", { class: "field field-button" }, ui.refresh),
       h("div", { class: "field field-button" }, ui.replayAll),
     ),
+    ui.progress,
     ui.results,
     ui.list,
   );
@@ -180,33 +184,43 @@ async function replayOne(letter, button) {
   await reload();
 }
 
-async function replayAll(button) {
-  let known = [];
+/** Replays every pending one, oldest first, one request each: a bar that fills, and Stop between two. */
+async function replayAll() {
+  let pending;
   try {
-    known = await api("GET", "/api/v1/deadletters?state=pending");
-  } catch {
-    known = [];
+    pending = await api("GET", "/api/v1/deadletters?state=pending");
+  } catch (error) {
+    replace(ui.results, message("error", describe(error)));
+    return;
   }
-  const byId = new Map(known.map((letter) => [letter.id, letter]));
-  await busy(
-    button,
-    async () => {
-      try {
-        const summary = await api("POST", "/api/v1/deadletters/replay");
-        replace(
-          ui.results,
-          h(
-            "div",
-            { class: `message ${summary.rejected ? "warning" : "success"}` },
-            h("p", { "data-testid": "dl-summary" }, `Replayed ${summary.replayed}: ${summary.accepted} accepted, ${summary.rejected} refused again.`),
-            h("ul", { class: "plain" }, (summary.results || []).map((result) => outcomeItem(result, byId.get(result.deadLetterId)))),
-          ),
-        );
-      } catch (error) {
-        replace(ui.results, message("error", describe(error)));
-      }
-    },
-    "Replaying…",
+  if (!pending.length) {
+    replace(ui.results, message("info", h("p", { "data-testid": "dl-summary" }, "No dead letters are waiting.")));
+    await reload();
+    return;
+  }
+  replace(ui.results);
+  const controls = [ui.replayAll, ui.refresh, ui.state, ...ui.list.querySelectorAll("button")];
+  let outcome;
+  try {
+    outcome = await replayEach(pending, { host: ui.progress, controls, label: `Replaying ${pending.length} dead letter${pending.length === 1 ? "" : "s"}`, testid: "dl-progress" });
+  } catch (error) {
+    replace(ui.results, message("error", describe(error)));
+    return;
+  }
+  replace(
+    ui.results,
+    h(
+      "div",
+      { class: `message ${outcome.rejected || outcome.failed || outcome.stopped ? "warning" : "success"}` },
+      h("p", { "data-testid": "dl-summary" }, outcome.summary),
+      h(
+        "ul",
+        { class: "plain" },
+        outcome.results.map(({ letter, result, error }) =>
+          result ? outcomeItem(result, letter) : h("li", { class: "rejected", "data-testid": "dl-result", dataset: { outcome: "failed", id: letter.id } }, `Not replayed: ${subject(letter).caseId} — ${describe(error)}`),
+        ),
+      ),
+    ),
   );
   await reload();
 }
