@@ -52,6 +52,16 @@ struct RequestLimiterTests {
         #expect(limiter.admit(tenant: a, credential: "k", kind: .write, limits: wider) != nil)
     }
 
+    @Test("a bucket validation would refuse (no rate, no burst) limits nothing instead of trapping")
+    func unusableBucket() {
+        let limiter = RequestLimiter()
+        for broken in [RateLimit(perSecond: 0, burst: 5), RateLimit(perSecond: -1, burst: 5), RateLimit(perSecond: 1, burst: 0)] {
+            for _ in 0..<10 {
+                #expect(limiter.admit(tenant: a, credential: "k", kind: .write, limits: limits(tenantWrites: broken)) == nil)
+            }
+        }
+    }
+
     @Test("idle credentials' full buckets are swept, so keys that come and go do not grow memory")
     func sweep() async throws {
         let limiter = RequestLimiter(sweepAbove: 10)

@@ -73,7 +73,9 @@ public final class RequestLimiter: Sendable {
             var drawn: [(Key, Bucket)] = []
             var wait = Duration.zero
             for (credential, limit) in [(nil, tenantLimit), (credential, keyLimit)] as [(String?, RateLimit?)] {
-                guard let limit else { continue }
+                // A bucket validation refuses (no rate, no burst) never reaches a published release;
+                // should one anyway, it limits nothing rather than divide by zero.
+                guard let limit, limit.perSecond > 0, limit.perSecond.isFinite, limit.burst >= 1 else { continue }
                 let key = Key(tenant: tenant, credential: credential, kind: kind)
                 var bucket = buckets[key] ?? Bucket(limit: limit, tokens: Double(limit.burst), refilledAt: now)
                 bucket.refill(now, limit: limit)
