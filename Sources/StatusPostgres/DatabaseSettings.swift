@@ -59,6 +59,12 @@ public struct DatabaseSettings: Sendable {
     /// it does not hang the request.
     public var statementTimeout: Duration = .seconds(15)
 
+    /// How long a service statement may go unanswered before the server is presumed gone and the
+    /// connection is closed (the statement fails with `unavailable`, and the pool looks for the
+    /// primary). A live server ends any statement at `statementTimeout`, so twice that is never a
+    /// slow answer: it is a host that vanished without closing its connections.
+    public var unansweredStatementLimit: Duration { statementTimeout * 2 }
+
     /// The role the service connects as; created by the first migration.
     public static let serviceRole = "statusbro_app"
 

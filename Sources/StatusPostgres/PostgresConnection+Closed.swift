@@ -40,6 +40,16 @@ extension PostgresConnection {
             outcome.resume(with: .failure(StoreError.unavailable("the database cannot be reached")))
         }
         defer { ClosingWatch.shared.unwatch(connection, watch) }
+        // A server that stops answering without closing (its host gone, the network cut, a commit
+        // waiting for a standby that died) would hold the caller as surely as a closed connection:
+        // past the deadline the connection is closed, which ends the wait above and takes it out of
+        // the pool.
+        let deadline = StatementDeadline.current.map { limit in
+            connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit / .nanoseconds(1)))) {
+                _ = connection.close() as EventLoopFuture<Void>
+            }
+        }
+        defer { deadline?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 outcome.install(continuation)
@@ -55,6 +65,13 @@ extension PostgresConnection {
             outcome.cancel()
         }
     }
+}
+
+/// How long a statement may go unanswered before its server is presumed gone; `nil`: no limit
+/// (migrations and the owner's work, which may rightly take long). Set by `PrimaryPool` for the
+/// service's statements.
+enum StatementDeadline {
+    @TaskLocal static var current: Duration?
 }
 
 /// The operations waiting on each open connection, told together when it closes. One close

@@ -158,9 +158,12 @@ public final class PrimaryPool: Service, Sendable {
         }
     }
 
-    /// Leases a connection for `body`.
+    /// Leases a connection for `body`. Each statement on it is given up (and the connection closed) when the server has not answered
+    /// within `DatabaseSettings.unansweredStatementLimit`.
     public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await attempt { client in try await client.withConnection { connection in try await body(connection) } }
+        try await StatementDeadline.$current.withValue(settings?.unansweredStatementLimit) {
+            try await attempt { client in try await client.withConnection { connection in try await body(connection) } }
+        }
     }
 
     /// The rows of `query` (for `tenant`, when it is tenant-scoped), read on a leased connection.
