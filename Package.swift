@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
+        // libpq's C API (Debian: libpq-dev), to read connection settings exactly as psql does.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The rules engine: pure, Foundation and a YAML parser only.
         .target(
             name: "StatusRules",
@@ -57,8 +59,9 @@ let package = Package(
         .target(
             name: "StatusPostgres",
             dependencies: [
-                "StatusCore",
+                "StatusCore", "CLibPQ",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -39,6 +39,13 @@ ensure_postgresql() {
   # Debian's package starts its own cluster; Statusbro never uses it.
 }
 
+# libpq's headers and pkg-config file: the build links libpq to read connection settings as psql does.
+ensure_libpq() {
+  if ! pkg-config --exists libpq 2>/dev/null || [ ! -f "$(pkg-config --variable=includedir libpq 2>/dev/null)/libpq-fe.h" ]; then
+    apt_packages libpq-dev pkg-config
+  fi
+}
+
 ensure_swift() {
   command -v swift >/dev/null 2>&1 || { echo "Swift 6.x is required: https://www.swift.org/install/" >&2; exit 1; }
 }

@@ -32,6 +32,8 @@ public struct StatusServices: Sendable {
     public let keyStore: any APIKeyStore
     public let keyIssuer: APIKeyIssuer
     public let health: any HealthProbe
+    /// Each tenant's request rates (its rules' `limits`), in this process.
+    public let limiter = RequestLimiter()
 
     /// The services over `store`, replaying dead letters with `decoders` (those of every face are always included).
     public init(

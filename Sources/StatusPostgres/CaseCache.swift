@@ -128,11 +128,11 @@ public final class CaseChangeAnnouncer: Service {
     private let pending = Mutex<Set<TenantID>>([])
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
-    let client: PostgresClient
+    let client: PrimaryPool
     let logger: Logger
 
     /// An announcer sending through `client`.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PrimaryPool, logger: Logger) {
         self.client = client
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -155,7 +155,7 @@ public final class CaseChangeAnnouncer: Service {
                 }
                 guard !tenants.isEmpty else { continue }
                 do {
-                    try await self.client.query(
+                    _ = try await self.client.rows(
                         "SELECT pg_notify('statusbro_cases', t) FROM unnest(\(tenants)::text[]) AS t", logger: self.logger)
                 } catch {
                     // The other processes' caches expire anyway; say so and go on.

@@ -6,8 +6,8 @@ import StatusCore
 /// The core's services on PostgreSQL: the service-role pool, the store, and the rules listener.
 /// The executable and the tests compose the server from this the same way.
 public struct PostgresBackend: Sendable {
-    /// The service-role connection pool.
-    public let client: PostgresClient
+    /// The service-role connection pool, following the primary.
+    public let client: PrimaryPool
     /// The store over it.
     public let store: PostgresStatusStore
     /// The core operations.
@@ -20,11 +20,11 @@ public struct PostgresBackend: Sendable {
         settings: DatabaseSettings, deadLetterDecoders: [any DeadLetterDecoder] = [], resyncInterval: Duration = .seconds(3),
         logger: Logger
     ) throws {
-        let client = PostgresClient(configuration: settings.clientConfiguration(settings.service), backgroundLogger: logger)
+        let client = PrimaryPool(settings: settings, logger: logger)
         let cache = CaseCache()
         let announcer = CaseChangeAnnouncer(client: client, logger: logger)
         let store = PostgresStatusStore(
-            client: client, maximumPendingOperations: settings.maximumPendingOperations, cache: cache, announcer: announcer, logger: logger)
+            pool: client, maximumPendingOperations: settings.maximumPendingOperations, cache: cache, announcer: announcer, logger: logger)
         let listenerState = RulesListener.State()
         let services = StatusServices(
             store: store, keyStore: store, health: PostgresHealth(store: store, listener: listenerState),
@@ -34,8 +34,18 @@ public struct PostgresBackend: Sendable {
         self.services = services
         self.announcer = announcer
         self.listener = RulesListener(
-            configuration: try settings.connectionConfiguration(settings.service), loader: services.loader, keys: services.keys,
-            cases: cache, state: listenerState, resyncInterval: resyncInterval, logger: logger)
+            connect: { try await Self.listeningConfiguration(settings, pool: client) }, lost: { client.suspectPrimaryLost() },
+            loader: services.loader, keys: services.keys, cases: cache, state: listenerState, resyncInterval: resyncInterval, logger: logger
+        )
+    }
+
+    /// Where the listener connects: the primary as the locator finds it now (so a listener that
+    /// lost its connection in a failover follows the primary by itself), else the fixed server.
+    static func listeningConfiguration(_ settings: DatabaseSettings, pool: PrimaryPool) async throws -> PostgresConnection.Configuration {
+        guard let locator = settings.locator else { return try settings.connectionConfiguration(settings.service) }
+        let location = try await locator.locate(username: settings.service.username, password: settings.service.password)
+        if location.endpoint != pool.endpoint { pool.suspectPrimaryLost() }
+        return try settings.moved(to: location).connectionConfiguration(settings.service)
     }
 
     /// Announces this process's case changes to the others.

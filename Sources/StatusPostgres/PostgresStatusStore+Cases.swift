@@ -8,12 +8,8 @@ extension PostgresStatusStore {
         defer { gate.leave() }
         let report: LedgerWriteReport
         do {
-            var rows: [PostgresRow] = []
-            let statement = RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes))
-            let answer = try await StatementSpan.run(RecordChangesStatement.sql, tenant: tenant) {
-                try await client.execute(statement, logger: logger)
-            }
-            for try await row in answer { rows.append(row) }
+            let rows = try await client.rows(
+                RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), tenant: tenant, logger: logger)
             report = try LedgerWrites.report(rows)
         } catch {
             throw Self.translate(error)
@@ -44,10 +40,10 @@ extension PostgresStatusStore {
         defer { gate.leave() }
         var records: [CaseRecord] = []
         do {
-            let rows = try await query(
+            let rows = try await client.rows(
                 "SELECT \(unescaped: CaseColumns.list) FROM statusbro_cases_of_organisation(\(tenant.rawValue), \(organisationNumber))",
-                tenant: tenant)
-            for try await row in rows.decode(CaseColumns.Row.self) { records.append(CaseColumns.record(row)) }
+                tenant: tenant, logger: logger)
+            for row in rows { records.append(CaseColumns.record(try row.decode(CaseColumns.Row.self))) }
         } catch {
             throw Self.translate(error)
         }
@@ -70,10 +66,9 @@ extension PostgresStatusStore {
         try gate.enter()
         defer { gate.leave() }
         do {
-            for try await row in try await self.query(query, tenant: tenant).decode(CaseColumns.Row.self) {
-                return CaseColumns.record(row)
+            return try await client.rows(query, tenant: tenant, logger: logger).first.map {
+                CaseColumns.record(try $0.decode(CaseColumns.Row.self))
             }
-            return nil
         } catch {
             throw Self.translate(error)
         }

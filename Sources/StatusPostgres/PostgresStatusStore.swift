@@ -12,7 +12,8 @@ extension RulesDocument: PostgresEncodable, PostgresDecodable {}
 /// operation runs in a transaction that first sets `statusbro.tenant`, so row-level security
 /// confines it to that tenant whatever its SQL says; the SQL filters by tenant too, for the indexes.
 public struct PostgresStatusStore: StatusStore, APIKeyStore {
-    let client: PostgresClient
+    /// The service role's connections, wherever the primary is.
+    let client: PrimaryPool
     let logger: Logger
     let gate: AdmissionGate
     /// Case records for the hot read path; `nil`: every read goes to the database.
@@ -20,17 +21,23 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     /// Tells other processes which tenants' cases this one changed.
     let announcer: CaseChangeAnnouncer?
 
-    /// A store on `client`, which must log in as the service role, admitting at most
+    /// A store on `pool`, which must log in as the service role, admitting at most
     /// `maximumPendingOperations` database operations at once.
     public init(
-        client: PostgresClient, maximumPendingOperations: Int = 400, cache: CaseCache? = nil, announcer: CaseChangeAnnouncer? = nil,
+        pool: PrimaryPool, maximumPendingOperations: Int = 400, cache: CaseCache? = nil, announcer: CaseChangeAnnouncer? = nil,
         logger: Logger
     ) {
-        self.client = client
+        self.client = pool
         self.logger = logger
         self.gate = AdmissionGate(limit: maximumPendingOperations)
         self.cache = cache
         self.announcer = announcer
+    }
+
+    /// A store on `client` (run by the caller), which must log in as the service role; for
+    /// commands and tests that talk to one fixed server.
+    public init(client: PostgresClient, logger: Logger) {
+        self.init(pool: PrimaryPool(running: client, logger: logger), logger: logger)
     }
 
     public func withTransaction<T: Sendable>(
@@ -85,24 +92,20 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
     /// Whether the database answers `SELECT 1` (`/health` bounds how long it waits).
     public func ping() async -> Bool {
         do {
-            try await query("SELECT 1")
+            _ = try await client.rows("SELECT 1", logger: logger)
             return true
         } catch {
             return false
         }
     }
 
-    /// `client.query` on any pooled connection, in a statement span inside a traced request.
-    @discardableResult
-    func query(_ query: PostgresQuery, tenant: TenantID? = nil) async throws -> PostgresRowSequence {
-        try await StatementSpan.run(query.sql, tenant: tenant) { try await client.query(query, logger: logger) }
-    }
-
     /// Maps driver errors to what the core understands. Anything else becomes `failed` with a
     /// description that leaves out the statement and its values (they may hold personal data):
     /// logged, never shown to a client.
     static func translate(_ error: any Error) -> any Error {
-        guard let error = error as? PSQLError else { return error }
+        guard let error = error as? PSQLError else {
+            return PrimaryPool.suggestsLostPrimary(error) ? StoreError.unavailable("the database cannot be reached") : error
+        }
         switch error.code {
         case .server:
             switch error.serverInfo?[.sqlState] {

@@ -38,11 +38,14 @@ extension PostgresTenantTransaction {
         } else {
             try await run("CREATE TEMP TABLE statusbro_staged OF statusbro_change ON COMMIT DROP")
         }
-        guard !connection.isClosed else { throw StoreError.unavailable("the database cannot be reached") }
         let text = LedgerWrites.copyText(writes)
+        let (connection, logger) = (connection, logger)
         try await StatementSpan.run(Self.copySQL, tenant: tenant) {
-            try await connection.copyFrom(table: "statusbro_staged", columns: LedgerWrites.columns, logger: logger) { writer in
-                try await writer.write(text)
+            // Like every statement here, given up when the connection closes under it (`untilClosed`).
+            try await connection.untilClosed {
+                try await connection.copyFrom(table: "statusbro_staged", columns: LedgerWrites.columns, logger: logger) { writer in
+                    try await writer.write(text)
+                }
             }
         }
     }

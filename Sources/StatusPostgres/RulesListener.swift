@@ -25,7 +25,10 @@ public struct RulesListener: Service {
         public var lastResyncAt: Date? { lastResync.withLock { $0 } }
     }
 
-    let configuration: PostgresConnection.Configuration
+    /// Where to connect now; asked before every (re)connection, so the listener follows a failover.
+    let connect: @Sendable () async throws -> PostgresConnection.Configuration
+    /// Told when the connection is lost: the server may have gone.
+    let lost: @Sendable () -> Void
     let loader: RulesLoader
     let keys: APIKeyAuthenticator?
     let cases: CaseCache?
@@ -35,10 +38,12 @@ public struct RulesListener: Service {
 
     /// A listener reloading through `loader` and clearing `keys`' cache on key changes.
     public init(
-        configuration: PostgresConnection.Configuration, loader: RulesLoader, keys: APIKeyAuthenticator?, cases: CaseCache? = nil,
-        state: State, resyncInterval: Duration = .seconds(3), logger: Logger
+        connect: @escaping @Sendable () async throws -> PostgresConnection.Configuration, lost: @escaping @Sendable () -> Void = {},
+        loader: RulesLoader, keys: APIKeyAuthenticator?, cases: CaseCache? = nil, state: State, resyncInterval: Duration = .seconds(3),
+        logger: Logger
     ) {
-        self.configuration = configuration
+        self.connect = connect
+        self.lost = lost
         self.loader = loader
         self.keys = keys
         self.cases = cases
@@ -65,7 +70,7 @@ public struct RulesListener: Service {
             connectionID += 1
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: connectionID, logger: logger)
+                    configuration: try await connect(), id: connectionID, logger: logger)
                 backoff = .milliseconds(100)
                 do {
                     try await listen(on: connection)
@@ -77,10 +82,12 @@ public struct RulesListener: Service {
             } catch {
                 if Task.isCancelled { break }
                 state.connected.withLock { $0 = false }
+                // The listening connection doubles as a sentinel: it drops at once when the server goes.
+                lost()
                 logger.warning("rules listener disconnected; reconnecting", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(5))
+            backoff = min(backoff * 2, .seconds(2))
         }
         state.connected.withLock { $0 = false }
     }

@@ -40,7 +40,7 @@ extension KeyedEncodingContainer where K == AnyCodingKey {
 extension RulesDocument: Codable {
     static let keys: Set<String> = [
         "tenant", "displayName", "country", "municipalityCode", "timeZone", "feedRetentionDays", "categories",
-        "statuses", "sources", "transitions", "roles", "jwtIssuers", "tests",
+        "statuses", "sources", "transitions", "roles", "jwtIssuers", "limits", "tests",
     ]
 
     /// Decodes a document, refusing unknown keys.
@@ -60,6 +60,7 @@ extension RulesDocument: Codable {
             transitions: try c.optional(TransitionPolicy.self, "transitions") ?? TransitionPolicy(),
             roles: try c.optional([String: [String]].self, "roles") ?? [:],
             jwtIssuers: try c.optional([JWTIssuerDefinition].self, "jwtIssuers") ?? [],
+            limits: try c.optional(TenantLimits.self, "limits"),
             tests: try c.optional([RuleTest].self, "tests") ?? []
         )
     }
@@ -79,6 +80,8 @@ extension RulesDocument: Codable {
         try c.put(transitions, "transitions")
         try c.put(sorted: roles, "roles")
         try c.put(jwtIssuers, "jwtIssuers")
+        // Only when given: documents without limits keep the bytes (and digests) they always had.
+        if let limits { try c.put(limits, "limits") }
         try c.put(tests, "tests")
     }
 }

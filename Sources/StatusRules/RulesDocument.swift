@@ -1,5 +1,5 @@
 /// A tenant's rules, as published: the portal vocabulary, the mapping tables per source system,
-/// the transition policy, roles, accepted JWT issuers and the document's own tests.
+/// the transition policy, roles, accepted JWT issuers, request limits and the document's own tests.
 ///
 /// The same document is a YAML file in `tenants/` and JSON over the admin API.
 public struct RulesDocument: Sendable, Equatable {
@@ -27,6 +27,8 @@ public struct RulesDocument: Sendable, Equatable {
     public var roles: [String: [String]]
     /// JWT issuers whose tokens this tenant accepts.
     public var jwtIssuers: [JWTIssuerDefinition]
+    /// Request rates this tenant and each of its credentials may use; `nil`: no limit.
+    public var limits: TenantLimits?
     /// Checks run on every validate and publish.
     public var tests: [RuleTest]
 
@@ -39,7 +41,7 @@ public struct RulesDocument: Sendable, Equatable {
         timeZone: String, feedRetentionDays: Int = RulesDocument.defaultFeedRetentionDays,
         categories: [String], statuses: [StatusDefinition], sources: [String: SourceDefinition],
         transitions: TransitionPolicy = TransitionPolicy(), roles: [String: [String]] = [:],
-        jwtIssuers: [JWTIssuerDefinition] = [], tests: [RuleTest] = []
+        jwtIssuers: [JWTIssuerDefinition] = [], limits: TenantLimits? = nil, tests: [RuleTest] = []
     ) {
         self.tenant = tenant
         self.displayName = displayName
@@ -53,6 +55,7 @@ public struct RulesDocument: Sendable, Equatable {
         self.transitions = transitions
         self.roles = roles
         self.jwtIssuers = jwtIssuers
+        self.limits = limits
         self.tests = tests
     }
 }

@@ -168,6 +168,35 @@ public enum RulesValidator {
             }
         }
 
+        // Limits: each bucket must be able to let a request through, and not be so large it limits nothing.
+        if let limits = document.limits {
+            let path = root.key("limits")
+            let scopes: [(String, RequestLimits)] = [("tenant", limits.tenant), ("perKey", limits.perKey)]
+            for (scope, buckets) in scopes {
+                for (kind, bucket) in [("reads", buckets.reads), ("writes", buckets.writes)] {
+                    guard let bucket else { continue }
+                    let at = path.key(scope).key(kind)
+                    if !(bucket.perSecond > 0 && bucket.perSecond <= RateLimit.maximumPerSecond) {
+                        error(
+                            at.key("perSecond"), "OUT_OF_RANGE",
+                            "must be more than 0 and at most \(Int(RateLimit.maximumPerSecond)) requests per second")
+                    }
+                    if bucket.burst < 1 || bucket.burst > RateLimit.maximumBurst {
+                        error(at.key("burst"), "OUT_OF_RANGE", "must be between 1 and \(RateLimit.maximumBurst) requests")
+                    }
+                }
+            }
+            for (kind, key, tenant) in [
+                ("reads", limits.perKey.reads, limits.tenant.reads), ("writes", limits.perKey.writes, limits.tenant.writes),
+            ] {
+                if let key, let tenant, key.perSecond > tenant.perSecond {
+                    warning(
+                        path.key("perKey").key(kind).key("perSecond"), "NEVER_REACHED",
+                        "one key may use more than the whole tenant (\(tenant.perSecond) per second); the tenant's limit applies first")
+                }
+            }
+        }
+
         // Tests run against the lenient compilation, so a broken entry elsewhere does not hide them.
         let snapshot = RuleSnapshot(lenient: document, version: version)
         var results: [RuleTestResult] = []

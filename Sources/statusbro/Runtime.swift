@@ -16,6 +16,11 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: .customLong("home"), help: "The folder holding sql/, tenants/ and admin/ (default: found from here or the executable).")
     var home: String?
+
+    @Option(
+        name: .customLong("database-url"),
+        help: "A libpq connection string, URI or key=value (env DATABASE_URL); PG* variables, .pgpass and service files apply.")
+    var databaseURL: String?
 }
 
 /// The composition root's view of configuration: environment variables (through
@@ -48,7 +53,7 @@ struct Runtime {
         self.dataDirectory =
             URL(fileURLWithPath: dataPath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL
-        self.databaseURL = config.string(forKey: "database.url", isSecret: true)
+        self.databaseURL = options.databaseURL ?? config.string(forKey: "database.url", isSecret: true)
         self.servicePassword = config.string(forKey: "database.service.password", isSecret: true)
     }
 
@@ -131,10 +136,9 @@ struct Runtime {
     /// started if needed (and stopped again afterwards if this command started it and no
     /// `serve` is using it). Migrations are applied first.
     func withDatabase<T: Sendable>(_ body: @Sendable (DatabaseSettings) async throws -> T) async throws -> T {
-        if let databaseURL {
-            let settings = try DatabaseSettings(url: databaseURL, servicePassword: servicePassword)
+        if let settings = try await externalDatabase() {
             try await prepare(settings)
-            return try await body(settings)
+            return try await body(try await settings.resolvingServiceLogin())
         }
         let cluster = embedded
         let started = try cluster.start()
@@ -148,6 +152,13 @@ struct Runtime {
             if started && !cluster.isServed() { try? cluster.stop() }
             throw error
         }
+    }
+
+    /// The server `DATABASE_URL` names, read by libpq as psql would, at the host that accepts
+    /// writes; `nil` when none is configured (the embedded cluster).
+    func externalDatabase() async throws -> DatabaseSettings? {
+        guard let databaseURL else { return nil }
+        return try await DatabaseSettings.locate(try ConnectionString(databaseURL), servicePassword: servicePassword)
     }
 
     /// Creates the database if the server has none by that name (the embedded cluster's first

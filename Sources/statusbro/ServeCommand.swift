@@ -43,10 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        let settings: DatabaseSettings =
-            try runtime.databaseURL.map { try DatabaseSettings(url: $0, servicePassword: runtime.servicePassword) }
-            ?? runtime.embedded.settings
-        try await runtime.prepare(settings)
+        let owner = try await runtime.externalDatabase() ?? runtime.embedded.settings
+        try await runtime.prepare(owner)
+        let settings = try await owner.resolvingServiceLogin()
         let isEmpty = try await withPostgresClient(settings.clientConfiguration(settings.owner), logger: logger) { owner in
             try await TenantCatalog(owner: owner, logger: logger).isEmpty()
         }

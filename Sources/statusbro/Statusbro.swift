@@ -3,6 +3,7 @@ import Foundation
 import NIOPosix
 import PostgresNIO
 import StatusCore
+import StatusPostgres
 
 /// `statusbro`: the one executable. `serve` runs the service; the other commands administer it
 /// and work next to a running `serve` with no extra setup.
@@ -38,6 +39,10 @@ struct Statusbro: AsyncParsableCommand {
             }
         } catch let error as CommandFailure {
             FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            exit(withError: ExitCode(2))
+        } catch let error as DatabaseSettingsError {
+            // One line naming what is wrong; libpq's messages carry no password, and ours hide any.
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             exit(withError: ExitCode(2))
         } catch let error as StatusError {
             // What the core refuses is explained in its own words, as the API would.

@@ -133,3 +133,43 @@ struct AccessTests {
         }
     }
 }
+
+@Suite("Per-tenant request limits over HTTP")
+struct RequestLimitTests {
+    @Test(
+        "beyond its rules' limits a tenant gets 429 RATE_LIMITED with Retry-After; other tenants, reads and admin are untouched; a publish lifts it"
+    )
+    func limited() async throws {
+        try await Harness.run { h in
+            let admin = try await h.key("sundsvall", "municipality-admin")
+            let byggr = try await h.key("sundsvall", "byggr")
+            let portal = try await h.key("sundsvall", "oep-portal")
+            let vendor = try await h.key("bergen", "ebygg-vendor")
+            let published = try await h.publishSundsvall(adminKey: admin, baseVersion: 1) {
+                $0.limits = TenantLimits(
+                    tenant: RequestLimits(writes: RateLimit(perSecond: 0.01, burst: 3)),
+                    perKey: RequestLimits(reads: RateLimit(perSecond: 0.01, burst: 50)))
+            }
+            #expect(published.status == .created, "\(published.text)")
+            for n in 0..<3 {
+                #expect(
+                    try await h.post("/api/v1/events", key: byggr, Harness.event(externalCaseId: "L\(n)", status: "ANM")).status == .created
+                )
+            }
+            let refused = try await h.post("/api/v1/events", key: byggr, Harness.event(externalCaseId: "L9", status: "ANM"))
+            #expect(refused.status == .tooManyRequests && refused.code == "RATE_LIMITED")
+            #expect(refused.headers[.contentType] == "application/problem+json; charset=utf-8")
+            #expect(refused.json["type"] == .string("urn:statusbro:problem:rate-limited"))
+            let retryAfter = Int(refused.headers[.retryAfter] ?? "") ?? 0
+            #expect(retryAfter >= 60)
+            // Nothing was written for the refused event.
+            #expect(try await h.get("/api/v1/cases/L9", key: portal).code == "NOT_FOUND")
+            // Reads have their own bucket; another tenant has its own; administration is not limited.
+            #expect(try await h.get("/casestatus/1.0/L0/status", key: portal).status == .ok)
+            #expect(try await h.get("/dibk/api/v1/status?innsendingReferanse=NONE", key: vendor).code != "RATE_LIMITED")
+            let lifted = try await h.publishSundsvall(adminKey: admin, baseVersion: 2) { $0.limits = nil }
+            #expect(lifted.status == .created, "\(lifted.text)")
+            #expect(try await h.post("/api/v1/events", key: byggr, Harness.event(externalCaseId: "L9", status: "ANM")).status == .created)
+        }
+    }
+}

@@ -27,7 +27,7 @@ struct HotReloadTests {
             // The second backend resyncs rarely, so only notifications and reconnects bring news.
             let other = try PostgresBackend(settings: publisher.settings, resyncInterval: .seconds(600), logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await other.client.run() }
+                group.addTask { try await other.client.run() }
                 group.addTask { try await other.listener.run() }
                 defer { group.cancelAll() }
                 let state = other.listener.state

@@ -71,4 +71,28 @@ struct LimitsTests {
             #expect(record == nil)
         }
     }
+
+    @Test("a statement the server leaves unanswered is given up, and its connection closed, instead of waiting forever")
+    func unanswered() async throws {
+        var settings = try await TestDatabase.fresh()
+        settings.statementTimeout = .seconds(1)
+        let limit = settings.unansweredStatementLimit
+        let backend = try PostgresBackend(settings: settings, logger: TestDatabase.logger)
+        try await withPostgresClientRunning(backend.client) {
+            let tenant = TenantID("sundsvall")!
+            let started = ContinuousClock.now
+            await #expect(throws: StoreError.unavailable("the database cannot be reached")) {
+                try await backend.store.withTenantConnection(tenant) { connection in
+                    // The server's own timeout off: it answers after eight seconds, as a vanished host never would.
+                    try await connection.run("SET LOCAL statement_timeout = 0")
+                    try await connection.perform("SELECT pg_sleep(8)", logger: TestDatabase.logger)
+                }
+            }
+            let waited = ContinuousClock.now - started
+            #expect(waited >= limit && waited < .seconds(6))
+            // The pool replaces the closed connection; the next transaction works.
+            let record = try await backend.store.caseRecord(tenant: tenant, externalCaseId: "X")
+            #expect(record == nil)
+        }
+    }
 }

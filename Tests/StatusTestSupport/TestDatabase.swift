@@ -27,12 +27,12 @@ public enum TestDatabase {
     }
 
     /// The server's settings.
-    public static func server() throws -> DatabaseSettings {
+    public static func server() async throws -> DatabaseSettings {
         guard let url = ProcessInfo.processInfo.environment["STATUSBRO_TEST_DATABASE_URL"] else {
             throw Unavailable(
                 description: "STATUSBRO_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
         }
-        var settings = try DatabaseSettings(url: url)
+        var settings = try await DatabaseSettings.locate(try ConnectionString(url))
         guard settings.isLocal else {
             throw Unavailable(description: "refusing to run tests against a database that is not on this machine")
         }
@@ -44,7 +44,7 @@ public enum TestDatabase {
 
     /// A new database with the schema and the tenants of `tenants/` (each at rules version 1).
     public static func fresh() async throws -> DatabaseSettings {
-        let server = try server()
+        let server = try await server()
         let templateName = try await template.name(server)
         let name = "test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
         try await withPostgresClient(server.clientConfiguration(server.owner), logger: logger) { client in
@@ -55,7 +55,7 @@ public enum TestDatabase {
 
     /// An empty database (no schema), for migration tests.
     public static func empty() async throws -> DatabaseSettings {
-        let server = try server()
+        let server = try await server()
         let name = "empty_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
         try await withPostgresClient(server.clientConfiguration(server.owner), logger: logger) { client in
             try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)

@@ -38,12 +38,22 @@ def database_url(name=None):
     return SERVER_URL.rsplit("/", 1)[0] + "/" + name
 
 
+def environment(env):
+    """This process's environment without DATABASE_URL, then `env` (a value of None removes a variable)."""
+    full_env = dict(os.environ)
+    full_env.pop("DATABASE_URL", None)
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
+    return full_env
+
+
 def run(args, env=None, cwd=None, check=True, timeout=120):
     """Runs statusbro with `args`; returns the completed process (text mode)."""
     require_environment()
-    full_env = dict(os.environ)
-    full_env.pop("DATABASE_URL", None)
-    full_env.update(env or {})
+    full_env = environment(env)
     result = subprocess.run([BIN, *args], env=full_env, cwd=cwd or HOME, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"statusbro {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -60,9 +70,7 @@ class Server:
         ARTIFACTS.mkdir(exist_ok=True)
         self.log_path = ARTIFACTS / f"{name}-{self.port}.log"
         self.log = open(self.log_path, "w")
-        full_env = dict(os.environ)
-        full_env.pop("DATABASE_URL", None)
-        full_env.update(env or {})
+        full_env = environment(env)
         self.process = subprocess.Popen(
             [BIN, "serve", "--port", str(self.port), *args], env=full_env, cwd=cwd or HOME, stdout=self.log, stderr=subprocess.STDOUT
         )

@@ -416,7 +416,14 @@ def breaks_the_document_as_sent(case, response):
     # An NDJSON body is text whatever value was generated for it: a "negative" one (a number,
     # `null`) goes over the wire as a line of text, which the document allows.
     ndjson = (case.media_type or "").startswith("application/x-ndjson")
-    if meta is None or (meta.body and meta.body.is_negative and not ndjson):
+    # The batch reads a JSON array item by item too: an array of the right size whose items break
+    # the event schema is a batch, answered 200 with each item refused in `results`, as documented.
+    per_item = (
+        case.operation.path == "/api/v1/events:batch"
+        and isinstance(case.body, list)
+        and 1 <= len(case.body) <= 10000
+    )
+    if meta is None or (meta.body and meta.body.is_negative and not ndjson and not per_item):
         return True
     if case.operation.path_parameters and meta.path_parameters and meta.path_parameters.is_negative:
         return True

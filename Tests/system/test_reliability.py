@@ -1,25 +1,15 @@
 """Crashes and restarts: nothing acknowledged is lost, nothing is applied twice, and the service
 heals by itself when its database comes back."""
-import os
 import random
-import shutil
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
 
 import requests
 
-from conftest import HOME, Server, create_key, database_url, eventually, free_port, run
-
-IS_ROOT = os.geteuid() == 0
-
-
-def psql(url, sql):
-    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True, capture_output=True, text=True, timeout=60)
-    return out.stdout.strip()
+from clusters import PrivateCluster, psql
+from conftest import HOME, Server, create_key, database_url, eventually, run
 
 
 class RetryingClient:
@@ -29,6 +19,7 @@ class RetryingClient:
         self.base_of = base_of
         self.key = key
         self.acknowledged = set()
+        self.acknowledged_at = []  # when each acknowledgement arrived, for measuring outages
         self.lock = threading.Lock()
         self.retries = 0
         self.failures = []
@@ -69,6 +60,7 @@ class RetryingClient:
                     if reply.status_code in (200, 201):
                         with self.lock:
                             self.acknowledged.add(body["messageId"])
+                            self.acknowledged_at.append(time.time())
                         break
                     if reply.status_code < 500:
                         with self.lock:
@@ -125,39 +117,6 @@ def test_sigkill_and_restart_under_load_loses_nothing_and_applies_nothing_twice(
     assert len(client.acknowledged) == 3000
     assert client.retries > 0, "the server was never caught mid-request; the test proved nothing"
     assert_exactly_once(url, client.acknowledged)
-
-
-class PrivateCluster:
-    """A PostgreSQL cluster of this test's own, so it can be stopped and started."""
-
-    def __init__(self):
-        self.bin = sorted(d for d in (f"/usr/lib/postgresql/{v}/bin" for v in os.listdir("/usr/lib/postgresql")) if os.path.exists(d + "/initdb"))[-1]
-        self.dir = tempfile.mkdtemp(prefix="statusbro-restart-")
-        os.chmod(self.dir, 0o755)
-        if IS_ROOT:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self.port = free_port()
-        self.as_user([self.bin + "/initdb", "-D", self.dir + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/restart"
-
-    def as_user(self, command):
-        if IS_ROOT:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-    def start(self):
-        self.as_user([self.bin + "/pg_ctl", "-D", self.dir + "/data", "-l", self.dir + "/server.log", "-w", "-o",
-                      f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
-
-    def stop(self):
-        self.as_user([self.bin + "/pg_ctl", "-D", self.dir + "/data", "-m", "fast", "-w", "stop"])
-
-    def remove(self):
-        try:
-            self.stop()
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def test_database_restart_under_load_heals_and_serves_a_publish_made_during_the_outage(tmp_path):

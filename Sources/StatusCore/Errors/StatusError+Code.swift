@@ -16,6 +16,7 @@ extension StatusError {
         case .versionConflict: "VERSION_CONFLICT"
         case .rulesInvalid: "RULES_INVALID"
         case .unavailable: "SERVICE_UNAVAILABLE"
+        case .rateLimited: "RATE_LIMITED"
         }
     }
 
@@ -23,7 +24,7 @@ extension StatusError {
     public var detail: String {
         switch self {
         case .unauthenticated(let detail), .forbidden(let detail), .notFound(let detail), .alreadyExists(let detail),
-            .unavailable(let detail):
+            .unavailable(let detail), .rateLimited(let detail, _):
             detail
         case .validationFailed(let errors): errors.map { "\($0.pointer): \($0.message)" }.joined(separator: "; ")
         case .rejected(let rejection, _): rejection.detail

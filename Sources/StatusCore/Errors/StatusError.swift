@@ -73,6 +73,9 @@ public enum StatusError: Error, Sendable, Equatable {
     case rulesInvalid([RuleFinding])
     /// A dependency (the database, a pool) cannot take the request now.
     case unavailable(String)
+    /// The tenant or the credential has used its request rate (its rules' `limits`); retry after
+    /// `retryAfterSeconds`.
+    case rateLimited(String, retryAfterSeconds: Int)
 
     /// A validation failure at one field.
     public static func invalid(_ pointer: String, _ message: String) -> StatusError {

@@ -14,6 +14,8 @@ struct Problem: Sendable {
     var errors: [FieldError]?
     var findings: [RuleFinding]?
     var extensions: [String: JSONValue] = [:]
+    /// Seconds for `Retry-After`: 1 for every 503, the bucket's wait for a 429.
+    var retryAfter: Int?
 
     /// The problem for a core error: the one place where errors get their HTTP shape.
     init(_ error: StatusError) {
@@ -61,6 +63,9 @@ struct Problem: Sendable {
                 detail: "\(findings.errors.count) error(s) in the rules document", findings: findings.errors)
         case .unavailable(let detail):
             self.init(status: .serviceUnavailable, code: error.code, title: "Service unavailable", detail: detail)
+        case .rateLimited(let detail, let seconds):
+            self.init(status: .tooManyRequests, code: error.code, title: "Too many requests", detail: detail)
+            retryAfter = seconds
         }
     }
 
@@ -135,7 +140,7 @@ struct Problem: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer, ApiKey header=\"apikey\"" }
-        if status == .serviceUnavailable { headers[.retryAfter] = "1" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) } else if status == .serviceUnavailable { headers[.retryAfter] = "1" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 }
