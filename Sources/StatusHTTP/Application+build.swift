@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import StatusCore
@@ -15,17 +16,21 @@ public struct ServerConfiguration: Sendable {
     public var openAPIDocument: String?
     /// The address clients reach the service at, for links such as `kvitteringUrl` (`nil`: the request's host).
     public var publicBaseURL: String?
+    /// Whether the Swedish status reads are answered from memory on the event loop when they can
+    /// be (`HotReads`). Only with traces not exported and requests not logged: both see the router only.
+    public var hotReads: Bool
 
     /// A configuration.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, adminDirectory: String? = nil, openAPIDocument: String? = nil,
-        publicBaseURL: String? = nil
+        publicBaseURL: String? = nil, hotReads: Bool = false
     ) {
         self.host = host
         self.port = port
         self.adminDirectory = adminDirectory
         self.openAPIDocument = openAPIDocument
         self.publicBaseURL = publicBaseURL
+        self.hotReads = hotReads
     }
 }
 
@@ -113,8 +118,7 @@ public func buildApplication(
     let router = buildRouter(configuration: configuration, services: services, tokens: tokens)
     var app = Application(
         router: router,
-        // A connection that sends nothing for a minute (a stalled upload included) is closed.
-        server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+        server: server(configuration, services: services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "statusbro"),
         services: backgroundServices,
         logger: logger
@@ -124,4 +128,15 @@ public func buildApplication(
         logger.info("rules loaded", metadata: ["tenants": "\(services.registry.count)", "reloaded": "\(outcomes.count)"])
     }
     return app
+}
+
+/// The HTTP/1.1 server, with the hot reads in front of the router when they are on.
+func server(_ configuration: ServerConfiguration, services: StatusServices) -> HTTPServerBuilder {
+    // A connection that sends nothing for a minute (a stalled upload included) is closed.
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
+    guard configuration.hotReads else { return .http1(configuration: http1) }
+    let reads = HotReads(services: services)
+    return HTTPServerBuilder { responder in
+        HotReadChannel(inner: HTTP1Channel(responder: responder, configuration: http1), reads: reads)
+    }
 }

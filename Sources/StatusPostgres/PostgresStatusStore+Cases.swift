@@ -51,6 +51,15 @@ extension PostgresStatusStore {
         return records
     }
 
+    public func cachedCases(tenant: TenantID, _ lookup: CaseLookup) -> [CaseRecord]? {
+        guard let cache else { return nil }
+        switch lookup {
+        case .externalId(let id): return cache.record(tenant, id, .externalId).map { [$0] }
+        case .flowInstanceOrExternalId(let id): return cache.record(tenant, id, .flowOrExternalId).map { [$0] }
+        case .organisation(let number): return cache.cases(tenant, organisationNumber: number)
+        }
+    }
+
     private func cachedCase(_ tenant: TenantID, _ id: String, _ lookup: CaseCache.Lookup, _ query: () -> PostgresQuery) async throws
         -> CaseRecord?
     {

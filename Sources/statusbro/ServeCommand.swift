@@ -61,7 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
             port: runtime.config.int(forKey: "http.port", default: 8080),
             adminDirectory: runtime.adminDirectory.path,
             openAPIDocument: try? String(contentsOf: runtime.home.appendingPathComponent("openapi.json"), encoding: .utf8),
-            publicBaseURL: runtime.config.string(forKey: "public.base.url")
+            publicBaseURL: runtime.config.string(forKey: "public.base.url"),
+            // Exported traces and debug access lines come from the router's middleware.
+            hotReads: tracing == nil && logger.logLevel > .debug
         )
         // The exporter first: it starts before the others and stops after them, sending the last spans.
         let app = buildApplication(

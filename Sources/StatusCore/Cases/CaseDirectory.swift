@@ -10,6 +10,17 @@ public struct CaseDirectory: Sendable {
         self.store = store
     }
 
+    /// What `activeCase`, `activeCase(flowInstanceOrExternalId:)` or `cases(organisationNumber:)`
+    /// answers for `lookup`, when this process has it in memory and the answer is not a refusal;
+    /// `nil` otherwise (ask those, which may wait for the database). For the hot read path.
+    public func cachedAnswer(tenant: TenantID, _ lookup: CaseLookup) -> [CaseRecord]? {
+        guard let records = store.cachedCases(tenant: tenant, lookup) else { return nil }
+        if case .organisation = lookup { return records }
+        // One case: only a live one is an answer (a withdrawn one is a 404, left to the slow path).
+        guard records.count == 1, records[0].withdrawnAt == nil else { return nil }
+        return records
+    }
+
     /// A case that is not withdrawn, by external id; `notFound` otherwise.
     public func activeCase(tenant: TenantID, externalCaseId: String) async throws -> CaseRecord {
         guard let record = try await store.caseRecord(tenant: tenant, externalCaseId: externalCaseId), record.withdrawnAt == nil else {

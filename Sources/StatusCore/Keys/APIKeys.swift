@@ -73,6 +73,14 @@ public final class APIKeyAuthenticator: Sendable {
         self.capacity = capacity
     }
 
+    /// The principal of `key` as this process knows it, without waiting: `nil` when the key is not
+    /// known here or known to be refused (then `authenticate` answers). The same cache as
+    /// `authenticate`, so a revocation or `forget` is seen the same by both.
+    public func cachedPrincipal(key: String) -> Principal? {
+        guard let entry = cache.withLock({ $0[key] }), entry.expires > ContinuousClock.now else { return nil }
+        return entry.principal
+    }
+
     /// The principal of `key`; `unauthenticated` for a malformed, unknown or revoked key.
     public func authenticate(key: String) async throws -> Principal {
         let now = ContinuousClock.now

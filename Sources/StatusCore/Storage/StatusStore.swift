@@ -27,11 +27,25 @@ public protocol StatusStore: Sendable {
     /// Swedish `statuses` read).
     func cases(tenant: TenantID, organisationNumber: String) async throws -> [CaseRecord]
 
+    /// What the three reads above would answer from this process's memory, without waiting;
+    /// `nil` when they would have to ask the database (a store without a cache always says `nil`).
+    func cachedCases(tenant: TenantID, _ lookup: CaseLookup) -> [CaseRecord]?
+
     /// Every tenant and its active rules version, across tenants (the tenant directory).
     func tenantVersions() async throws -> [TenantID: Int]
 
     /// Every tenant's active release, in one round trip (start-up).
     func activeReleases() async throws -> [RuleRelease]
+}
+
+/// How the hot read path asks for cases.
+public enum CaseLookup: Sendable, Hashable {
+    /// One case by external id, withdrawn or not (`caseRecord(tenant:externalCaseId:)`).
+    case externalId(String)
+    /// One case by OeP flow instance id, else external id (`caseRecord(tenant:flowInstanceOrExternalId:)`).
+    case flowInstanceOrExternalId(String)
+    /// An organisation's live cases (`cases(tenant:organisationNumber:)`).
+    case organisation(String)
 }
 
 /// The operations available inside a tenant's transaction, one protocol per concern.

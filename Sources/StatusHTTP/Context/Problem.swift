@@ -215,24 +215,29 @@ struct CorrelationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        // NAV's routes are NAV's clients: their own header names the call there.
-        let nav = request.uri.path.hasPrefix("/nav/")
-        let given =
-            nav
-            ? request.headers[Self.navHeader] ?? request.headers[Self.header]
-            : request.headers[Self.header] ?? request.headers[Self.navHeader]
-        let id: String
-        if let given, Self.isAcceptable(given) {
-            id = given
-        } else {
-            id = UUID.timeOrdered().uuidString.lowercased()
-        }
+        let id = Self.id(for: request.headers, path: request.uri.path)
         context.correlationID = id
         context.logger[metadataKey: "correlationId"] = .string(id)
         var response = try await next(request, context)
-        response.headers[Self.header] = id
-        if let call = request.headers[Self.navHeader], Self.isAcceptable(call) { response.headers[Self.navHeader] = call }
+        Self.answer(&response.headers, id: id, request: request.headers)
         return response
+    }
+
+    /// The request's own correlation id when it is acceptable, else a new one. NAV's routes are
+    /// NAV's clients: their own header names the call there.
+    static func id(for fields: HTTPFields, path: String) -> String {
+        let given =
+            path.hasPrefix("/nav/")
+            ? fields[Self.navHeader] ?? fields[Self.header]
+            : fields[Self.header] ?? fields[Self.navHeader]
+        if let given, Self.isAcceptable(given) { return given }
+        return UUID.timeOrdered().uuidString.lowercased()
+    }
+
+    /// Puts the correlation id, and the NAV call id a request gave, on its response.
+    static func answer(_ headers: inout HTTPFields, id: String, request: HTTPFields) {
+        headers[Self.header] = id
+        if let call = request[Self.navHeader], Self.isAcceptable(call) { headers[Self.navHeader] = call }
     }
 
     /// Up to 128 visible ASCII characters: it goes into logs and the database.

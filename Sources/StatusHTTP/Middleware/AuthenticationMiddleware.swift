@@ -49,20 +49,31 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return String(value.drop(while: isBlank).reversed().drop(while: isBlank).reversed())
     }
 
+    /// The API key a request carries: the `apikey` header, or a bearer credential in the key
+    /// format; `nil` for none (or a token). The hot read path reads credentials with this too.
+    static func apiKey(in fields: HTTPFields) -> String? {
+        if let key = fields[apiKeyHeader] { return trimmed(key) }
+        guard let credential = bearer(in: fields), APIKeyFormat.tenant(ofKey: credential) != nil else { return nil }
+        return credential
+    }
+
+    /// The credential of an `Authorization: Bearer …` header.
+    static func bearer(in fields: HTTPFields) -> String? {
+        guard let authorization = fields[.authorization] else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return trimmed(Substring(parts[1]))
+    }
+
     private func authenticate(_ request: Request) async throws -> Principal {
-        if let key = request.headers[Self.apiKeyHeader] {
-            return try await services.keys.authenticate(key: Self.trimmed(key))
+        if let key = Self.apiKey(in: request.headers) {
+            return try await services.keys.authenticate(key: key)
         }
-        guard let authorization = request.headers[.authorization] else {
+        guard request.headers[.authorization] != nil else {
             throw StatusError.unauthenticated("a credential is required: an 'apikey' header or 'Authorization: Bearer <key or token>'")
         }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard let credential = Self.bearer(in: request.headers) else {
             throw StatusError.unauthenticated("the Authorization header must be 'Bearer <key or token>'")
-        }
-        let credential = Self.trimmed(Substring(parts[1]))
-        if APIKeyFormat.tenant(ofKey: credential) != nil {
-            return try await services.keys.authenticate(key: credential)
         }
         guard let tokens, credential.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
             throw StatusError.unauthenticated("the bearer credential is neither a Statusbro API key nor a JWT")

@@ -24,12 +24,28 @@ struct SwedenController {
         return routes
     }
 
+    /// The document's three reads, each answered by the router below and, from memory, by
+    /// `HotReads` on the connection's event loop: one body for both.
+    enum Read: String, Sendable, CaseIterable {
+        case oepstatus, status, statuses
+
+        /// The body for the cases found: one live case for `oepstatus` and `status`, the
+        /// organisation's live cases for `statuses`.
+        func body(_ records: [CaseRecord], _ snapshot: RuleSnapshot) -> JSONOut {
+            switch self {
+            case .oepstatus: .object([("key", .string("status")), ("value", .string(records[0].displayed(by: snapshot).status))])
+            case .status: SwedenController.statusObject(records[0], snapshot)
+            case .statuses: .array(records.map { SwedenController.statusObject($0, snapshot) })
+            }
+        }
+    }
+
     /// `{"key":"status","value":"<portal status>"}` for a flow instance id or external case id.
     func oepStatus(_ request: Request, context: StatusRequestContext) async throws -> Response {
         let (principal, snapshot) = try authorize(context)
         let id = try context.parameters.identifier("id")
         let record = try await cases.activeCase(tenant: principal.tenant, flowInstanceOrExternalId: id)
-        return JSONOut.object([("key", .string("status")), ("value", .string(record.displayed(by: snapshot).status))]).response()
+        return Read.oepstatus.body([record], snapshot).response()
     }
 
     /// `{"caseType","id","status","lastStatusChange"}` for an external case id.
@@ -37,7 +53,7 @@ struct SwedenController {
         let (principal, snapshot) = try authorize(context)
         let id = try context.parameters.identifier("id")
         let record = try await cases.activeCase(tenant: principal.tenant, externalCaseId: id)
-        return Self.statusObject(record, snapshot).response()
+        return Read.status.body([record], snapshot).response()
     }
 
     /// Every case of an organisation, newest change first; `[]` when none.
@@ -53,7 +69,7 @@ struct SwedenController {
             ])
         }
         let records = try await cases.cases(tenant: principal.tenant, organisationNumber: organisation)
-        return JSONOut.array(records.map { Self.statusObject($0, snapshot) }).response()
+        return Read.statuses.body(records, snapshot).response()
     }
 
     private func authorize(_ context: StatusRequestContext) throws -> (Principal, RuleSnapshot) {

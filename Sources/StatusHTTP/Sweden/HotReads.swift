@@ -1,0 +1,221 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTPTypes
+import StatusCore
+import StatusRules
+import Synchronization
+
+/// The Swedish status reads (`oepstatus`, `status`, `statuses`), answered on the connection's
+/// event loop when everything the answer needs is already in this process's memory: the key's
+/// principal (`APIKeyAuthenticator.cachedPrincipal`), the tenant's snapshot, the case or the
+/// organisation's list (`CaseDirectory.cachedAnswer`). Portals poll these for every signed-in
+/// applicant; answered here, a read costs no Swift task, no router walk and no middleware chain,
+/// which is where a read spent most of its time (BENCHMARKS.md, profile).
+///
+/// It only ever answers what the router would answer, byte for byte: the same credential
+/// parsing, permission, request limits, body (`SwedenController.Read.body`), correlation
+/// headers and request metrics. Anything it is not sure of — a cold cache, a refusal of any kind,
+/// a query string or percent-encoding, a request with a body, `Connection: close` —
+/// goes to the router unchanged, so every error keeps one path. Off when traces are exported or
+/// requests are logged (`ServerConfiguration.hotReads`), since both see only the router.
+struct HotReads: Sendable {
+    let services: StatusServices
+
+    /// The request metrics Hummingbird's `MetricsMiddleware` records for these routes, made once.
+    private let metrics: [Route: (counter: Counter, timer: Timer)]
+
+    /// A read and the path form it came in (the route label of its metrics).
+    struct Route: Hashable, Sendable {
+        var read: SwedenController.Read
+        /// `/caseStatus/{version}/api/{id}/…` rather than `/casestatus/{version}/{id}/…`.
+        var apiForm: Bool
+
+        var pattern: String {
+            apiForm ? "/caseStatus/{version}/api/{id}/\(read.rawValue)" : "/casestatus/{version}/{id}/\(read.rawValue)"
+        }
+    }
+
+    init(services: StatusServices) {
+        self.services = services
+        var metrics: [Route: (counter: Counter, timer: Timer)] = [:]
+        for read in SwedenController.Read.allCases {
+            for apiForm in [false, true] {
+                let route = Route(read: read, apiForm: apiForm)
+                let dimensions = [("http.route", route.pattern), ("http.request.method", "GET"), ("http.response.status_code", "200")]
+                metrics[route] = (
+                    Counter(label: "hb.requests", dimensions: dimensions),
+                    Timer(label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds)
+                )
+            }
+        }
+        self.metrics = metrics
+    }
+
+    /// The route and id of a path this can answer, `nil` for any other.
+    static func route(of path: String) -> (route: Route, id: String)? {
+        // Anything the router would decode or treat specially is left to it.
+        guard !path.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") }) else {
+            return nil
+        }
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard parts.count == 5 || parts.count == 6, parts[0].isEmpty,
+            let read = SwedenController.Read(rawValue: String(Substring(parts.last!)))
+        else {
+            return nil
+        }
+        let apiForm = parts.count == 6
+        guard String(Substring(parts[1])) == (apiForm ? "caseStatus" : "casestatus"),
+            String(Substring(parts[2])) == SwedenController.version,
+            !apiForm || String(Substring(parts[3])) == "api"
+        else { return nil }
+        let id = String(Substring(parts[parts.count - 2]))
+        guard !id.isEmpty, id.utf8.count <= FieldReader.maxIdentifierLength, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return nil
+        }
+        return (Route(read: read, apiForm: apiForm), id)
+    }
+
+    /// The whole answer to `request`, or `nil` when the router must answer it.
+    func answer(_ request: HTTPRequest, start: UInt64) -> (HTTPResponse, ByteBuffer)? {
+        guard request.method == .get, let path = request.path, let (route, id) = Self.route(of: path) else { return nil }
+        let fields = request.headerFields
+        if let length = fields[.contentLength], length != "0" { return nil }
+        guard fields[.transferEncoding] == nil, fields[.connection]?.lowercased() != "close" else { return nil }
+
+        guard let key = AuthenticationMiddleware.apiKey(in: fields), let principal = services.keys.cachedPrincipal(key: key),
+            let snapshot = services.registry.snapshot(for: principal.tenant),
+            snapshot.permissions(forRoles: principal.roles).contains(.statusRead)
+        else { return nil }
+
+        let lookup: CaseLookup
+        switch route.read {
+        case .oepstatus: lookup = .flowInstanceOrExternalId(id)
+        case .status: lookup = .externalId(id)
+        case .statuses:
+            guard let organisation = OrganisationNumber(id) else { return nil }
+            lookup = .organisation(organisation.digits)
+        }
+        guard let records = services.cases.cachedAnswer(tenant: principal.tenant, lookup) else { return nil }
+        // Last, so that a request the router answers after all has not taken a token.
+        if let limits = snapshot.document.limits,
+            services.limiter.admit(tenant: principal.tenant, credential: principal.subject, kind: .read, limits: limits) != nil
+        {
+            return nil
+        }
+
+        let body = ByteBuffer(string: route.read.body(records, snapshot).text)
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentLength] = String(body.readableBytes)
+        CorrelationMiddleware.answer(&headers, id: CorrelationMiddleware.id(for: fields, path: path), request: fields)
+        headers[.date] = HTTPDate.now()
+        headers[.server] = "statusbro"
+        if let metrics = metrics[route] {
+            metrics.counter.increment()
+            metrics.timer.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - start)
+        }
+        return (HTTPResponse(status: .ok, headerFields: headers), body)
+    }
+}
+
+/// The channel handler in front of Hummingbird's: a request `HotReads` can answer is answered
+/// here and never reaches the router; every other request passes through untouched.
+///
+/// It sits after Hummingbird's connection-state handler, so keep-alive, idle time-outs and
+/// graceful shutdown see every request and answer. Pipelined requests keep their order: while
+/// the router owes an answer, every request goes to the router.
+final class HotReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let reads: HotReads
+    /// Whether the current request goes to the router (else it is answered here).
+    private var passing = true
+    /// Requests passed to the router whose answers are not written yet. Hummingbird reads a
+    /// connection's pipelined requests ahead and answers them in order; an answer from here must
+    /// not overtake one of those, so while any is open every request goes to the router.
+    private var routed = 0
+    /// The answer to the current request, written once the request has been read to its end.
+    private var answer: (HTTPResponse, ByteBuffer)?
+
+    init(reads: HotReads) {
+        self.reads = reads
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            answer = routed == 0 ? reads.answer(request, start: DispatchTime.now().uptimeNanoseconds) : nil
+            passing = answer == nil
+            if passing {
+                routed += 1
+                context.fireChannelRead(data)
+            }
+        case .body:
+            if passing { context.fireChannelRead(data) }
+        case .end:
+            guard let (response, body) = answer else {
+                context.fireChannelRead(data)
+                return
+            }
+            answer = nil
+            passing = true
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    /// The router's answers pass here on their way out: count the ones it finished.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { routed = max(0, routed - 1) }
+        context.write(data, promise: promise)
+    }
+}
+
+/// Hummingbird's HTTP/1.1 channel with `HotReadHandler` placed before the router's side.
+struct HotReadChannel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let inner: HTTP1Channel
+    let reads: HotReads
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let operations = channel.pipeline.syncOperations
+            let state = try operations.handler(type: HTTPConnectionStateHandler.self)
+            try operations.addHandler(HotReadHandler(reads: reads), position: .after(state))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+}
+
+/// The `Date` header's value (RFC 9110, IMF-fixdate), made once a second.
+enum HTTPDate {
+    private static let cached = Mutex<(second: Int, text: String)>((-1, ""))
+
+    static func now() -> String {
+        var seconds = time(nil)
+        return cached.withLock { cached in
+            if cached.second != seconds {
+                var parts = tm()
+                gmtime_r(&seconds, &parts)
+                var buffer = [CChar](repeating: 0, count: 40)
+                let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+                cached = (seconds, String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            return cached.text
+        }
+    }
+}
