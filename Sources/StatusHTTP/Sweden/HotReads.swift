@@ -144,6 +144,8 @@ final class HotReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var routed = 0
     /// The answer to the current request, written once the request has been read to its end.
     private var answer: (HTTPResponse, ByteBuffer)?
+    /// Whether anything went on to the router since the last read completed.
+    private var forwarded = false
 
     init(reads: HotReads) {
         self.reads = reads
@@ -156,13 +158,13 @@ final class HotReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
             passing = answer == nil
             if passing {
                 routed += 1
-                context.fireChannelRead(data)
+                forward(context, data)
             }
         case .body:
-            if passing { context.fireChannelRead(data) }
+            if passing { forward(context, data) }
         case .end:
             guard let (response, body) = answer else {
-                context.fireChannelRead(data)
+                forward(context, data)
                 return
             }
             answer = nil
@@ -171,6 +173,19 @@ final class HotReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(body)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
+    }
+
+    private func forward(_ context: ChannelHandlerContext, _ data: NIOAny) {
+        forwarded = true
+        context.fireChannelRead(data)
+    }
+
+    /// Passed on only when something was: a read completed with every request answered here
+    /// would wake the router's connection task for nothing.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard forwarded else { return }
+        forwarded = false
+        context.fireChannelReadComplete()
     }
 
     /// The router's answers pass here on their way out: count the ones it finished.
