@@ -3,11 +3,11 @@
 -- statusbro_apply (004) is written for batches: each of its statements runs over unnest() of the
 -- change array with DISTINCT ON, window functions and sorts, so called with one change it spends
 -- most of its time setting those statements up (bench/NOTES.md: 0.54 ms of database CPU against
--- 0.17 ms for the same writes as one-row statements). The core sends a call with exactly one
--- 'apply' change here and everything else to statusbro_record_changes. The writes, their order,
--- the locks and the answers are those of statusbro_apply for that one change: the case locked and
--- checked against the revision the decision saw, the message id checked, then the case, its event,
--- its feed entry (under the tenant's feed lock, shared) and the idempotency record.
+-- 0.17 ms for the same writes as one-row statements). statusbro_record_changes, below, sends a
+-- call of exactly one 'apply' change here and everything else to the batch function. The writes,
+-- their order, the locks and the answers are those of statusbro_apply for that one change: the
+-- case locked and checked against the revision the decision saw, the message id checked, then the
+-- case, its event, its feed entry (under the tenant's feed lock, shared) and the idempotency record.
 
 CREATE FUNCTION statusbro_apply_one(p_tenant text, c statusbro_change)
 RETURNS SETOF statusbro_outcome
@@ -85,9 +85,10 @@ BEGIN
 END
 $$;
 
--- As statusbro_record_changes (004): apply, commit, then answer; for a call of one 'apply' change
--- (the first element of p_changes).
-CREATE PROCEDURE statusbro_record_one(
+-- statusbro_record_changes (004) again, choosing: a call of exactly one 'apply' change goes to
+-- statusbro_apply_one, everything else to the batch function; apply, commit, then answer as before.
+-- (The branch not taken is never run: its condition is a one-time filter on a constant.)
+CREATE OR REPLACE PROCEDURE statusbro_record_changes(
     p_tenant text, p_changes json,
     OUT o_ordinal integer, OUT o_outcome text, OUT o_request_matches boolean, OUT o_response jsonb,
     OUT o_dead_letter_id uuid, OUT o_external_case_id text, OUT o_case_id uuid, OUT o_flow_instance_id text,
@@ -96,11 +97,17 @@ CREATE PROCEDURE statusbro_record_one(
     OUT o_created_at timestamptz, OUT o_withdrawn_at timestamptz, OUT o_revision bigint, OUT o_party text
 )
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_one boolean := json_array_length(p_changes) = 1 AND p_changes -> 0 ->> 'kind' = 'apply';
 BEGIN
     SELECT * INTO o_ordinal, o_outcome, o_request_matches, o_response, o_dead_letter_id, o_external_case_id, o_case_id,
                   o_flow_instance_id, o_case_type, o_organisation_number, o_source_system, o_raw_status, o_status,
                   o_category, o_rule_version, o_last_status_change, o_created_at, o_withdrawn_at, o_revision, o_party
-      FROM statusbro_apply_one(p_tenant, json_populate_record(NULL::statusbro_change, p_changes -> 0)) AS r
+      FROM (SELECT * FROM statusbro_apply_one(p_tenant, json_populate_record(NULL::statusbro_change, p_changes -> 0))
+             WHERE v_one
+            UNION ALL
+            SELECT * FROM statusbro_apply_changes(p_tenant, p_changes)
+             WHERE NOT v_one) AS r
      ORDER BY CASE r.o_outcome WHEN 'replayed' THEN 0 WHEN 'stale' THEN 1 ELSE 2 END
      LIMIT 1;
     COMMIT;

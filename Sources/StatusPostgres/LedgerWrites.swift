@@ -213,23 +213,3 @@ struct RecordChangesStatement: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
-
-/// `statusbro_record_one`: one applied change, without the batch procedure's set-up.
-struct RecordOneStatement: PostgresPreparedStatement {
-    static let sql =
-        "CALL statusbro_record_one($1, $2::json"
-        + String(repeating: ", NULL", count: 20) + ")"
-    typealias Row = PostgresRow
-
-    var tenant: String
-    var changes: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(tenant)
-        bindings.append(changes)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
-}

@@ -8,14 +8,8 @@ extension PostgresStatusStore {
         defer { gate.leave() }
         let report: LedgerWriteReport
         do {
-            let changes = LedgerWrites.json(writes)
-            // One applied change (every single event) goes through the lean procedure, which answers alike.
-            let rows =
-                if writes.count == 1, case .apply = writes[0].effect {
-                    try await client.rows(RecordOneStatement(tenant: tenant.rawValue, changes: changes), tenant: tenant, logger: logger)
-                } else {
-                    try await client.rows(RecordChangesStatement(tenant: tenant.rawValue, changes: changes), tenant: tenant, logger: logger)
-                }
+            let rows = try await client.rows(
+                RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), tenant: tenant, logger: logger)
             report = try LedgerWrites.report(rows)
         } catch {
             throw Self.translate(error)

@@ -85,7 +85,7 @@ struct TracingTests {
             let rules = try #require(eventTrace.first { $0.operationName == "rules.snapshot" })
             #expect(rules.parentSpanID == event.spanID)
             #expect(rules.attributes.get("statusbro.rules.version") == .int64(1))
-            let write = try #require(eventTrace.first { $0.operationName == "CALL statusbro_record_one" })
+            let write = try #require(eventTrace.first { $0.operationName == "CALL statusbro_record_changes" })
             #expect(write.parentSpanID == event.spanID)
             #expect(write.attributes.get("statusbro.tenant") == .string("sundsvall"))
             #expect(write.attributes.get("db.operation.name") == .string("CALL"))
@@ -195,7 +195,7 @@ struct TracingTests {
             #expect(statuses.contains(.created) && statuses.contains(.badRequest) && statuses.contains(.unprocessableContent))
             let spans = tracer.finishedSpans
             #expect(spans.filter { $0.kind == .server }.count == statuses.count)
-            #expect(spans.contains { $0.operationName == "CALL statusbro_record_one" })
+            #expect(spans.contains { $0.operationName == "CALL statusbro_record_changes" })
 
             var texts = 0
             for span in spans {

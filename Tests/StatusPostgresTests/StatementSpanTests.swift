@@ -12,7 +12,6 @@ struct StatementSpanTests {
             ("SELECT set_config('statusbro.tenant', $1, true)", "SELECT set_config"),
             ("SELECT case_id, revision FROM statusbro_case($1, $2)", "SELECT statusbro_case"),
             (RecordChangesStatement.sql, "CALL statusbro_record_changes"),
-            (RecordOneStatement.sql, "CALL statusbro_record_one"),
             (PostgresTenantTransaction.copySQL, "COPY statusbro_staged"),
             ("CREATE TEMP TABLE statusbro_staged OF statusbro_change ON COMMIT DROP", "CREATE statusbro_staged"),
             ("INSERT INTO rule_drafts (tenant_id, document) VALUES ($1, $2)", "INSERT rule_drafts"),

@@ -110,7 +110,7 @@ def test_serve_exports_a_trace_per_request_with_its_sql(server_factory):
         request_traces = {s["traceId"] for s in spans if s["kind"] == SERVER_KIND and not s.get("parentSpanId")}
         assert traces <= request_traces and all(s["traceId"] in request_traces for s in spans)
         names = {s["name"] for s in spans}
-        assert {"POST /api/v1/events", "CALL statusbro_record_one", "rules.snapshot"} <= names
+        assert {"POST /api/v1/events", "CALL statusbro_record_changes", "rules.snapshot"} <= names
         assert any(n.startswith("GET /casestatus/") and n.endswith("/status") and "{" in n for n in names), names
 
         # What left the process, byte for byte: no identity number, though every request carried one.
