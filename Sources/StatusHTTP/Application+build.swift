@@ -8,6 +8,9 @@ import StatusRules
 
 /// Where and how the HTTP server runs.
 public struct ServerConfiguration: Sendable {
+    /// The `Server` header of every answer.
+    static let serverName = "statusbro"
+
     public var host: String
     public var port: Int
     /// The admin console's static files, served at `/admin/` (`nil`: no console).
@@ -119,7 +122,7 @@ public func buildApplication(
     var app = Application(
         router: router,
         server: server(configuration, services: services),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "statusbro"),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: ServerConfiguration.serverName),
         services: backgroundServices,
         logger: logger
     )

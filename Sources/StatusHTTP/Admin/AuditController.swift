@@ -37,7 +37,7 @@ struct AuditController {
         var headers = HTTPFields()
         switch format {
         case .json:
-            headers[.contentType] = "application/json; charset=utf-8"
+            headers[.contentType] = JSONOut.contentType
             headers[.contentDisposition] = "attachment; filename=\"\(name).json\""
         case .csv:
             headers[.contentType] = "text/csv; charset=utf-8"

@@ -58,10 +58,13 @@ indirect enum JSONOut: Sendable {
         return out
     }
 
+    /// The content type of every JSON answer.
+    static let contentType = "application/json; charset=utf-8"
+
     /// A response with this body.
     func response(_ status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         var headers = extra
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = Self.contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -110,11 +110,11 @@ struct HotReads: Sendable {
 
         let body = ByteBuffer(string: route.read.body(records, snapshot).text)
         var headers: HTTPFields = [:]
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = JSONOut.contentType
         headers[.contentLength] = String(body.readableBytes)
         CorrelationMiddleware.answer(&headers, id: CorrelationMiddleware.id(for: fields, path: path), request: fields)
         headers[.date] = HTTPDate.now()
-        headers[.server] = "statusbro"
+        headers[.server] = ServerConfiguration.serverName
         if let metrics = metrics[route] {
             metrics.counter.increment()
             metrics.timer.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - start)
