@@ -21,4 +21,20 @@ struct IdentifierTests {
         // The first 48 bits are the milliseconds.
         #expect(texts[0].replacingOccurrences(of: "-", with: "").prefix(12) == String(format: "%012llx", UInt64(1_700_000_000_000)))
     }
+
+    @Test("correlation ids are the text of version 7 UUIDs: the time first, the RFC 9562 variant, no repeats")
+    func correlationIds() throws {
+        let at = Date(timeIntervalSince1970: 1_700_000_000.25)
+        let ids = (0..<10_000).map { _ in CorrelationID.next(at: at) }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(100) {
+            let uuid = try #require(UUID(uuidString: id))
+            #expect(uuid.uuidString.lowercased() == id)
+            #expect(uuid.uuid.6 >> 4 == 7)
+            #expect(uuid.uuid.8 >> 6 == 0b10)
+            #expect(id.replacingOccurrences(of: "-", with: "").prefix(12) == String(format: "%012llx", UInt64(1_700_000_000_250)))
+        }
+        // A later millisecond sorts after as text.
+        #expect(CorrelationID.next(at: at.addingTimeInterval(0.001)) > ids.max()!)
+    }
 }

@@ -228,16 +228,16 @@ struct CorrelationMiddleware: RouterMiddleware {
     static func id(for fields: HTTPFields, path: String) -> String {
         let given =
             path.hasPrefix("/nav/")
-            ? fields[Self.navHeader] ?? fields[Self.header]
-            : fields[Self.header] ?? fields[Self.navHeader]
+            ? fields.value(Self.navHeader) ?? fields.value(Self.header)
+            : fields.value(Self.header) ?? fields.value(Self.navHeader)
         if let given, Self.isAcceptable(given) { return given }
-        return UUID.timeOrdered().uuidString.lowercased()
+        return CorrelationID.next()
     }
 
     /// Puts the correlation id, and the NAV call id a request gave, on its response.
     static func answer(_ headers: inout HTTPFields, id: String, request: HTTPFields) {
         headers[Self.header] = id
-        if let call = request[Self.navHeader], Self.isAcceptable(call) { headers[Self.navHeader] = call }
+        if let call = request.value(Self.navHeader), Self.isAcceptable(call) { headers[Self.navHeader] = call }
     }
 
     /// Up to 128 visible ASCII characters: it goes into logs and the database.

@@ -52,14 +52,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// The API key a request carries: the `apikey` header, or a bearer credential in the key
     /// format; `nil` for none (or a token). The hot read path reads credentials with this too.
     static func apiKey(in fields: HTTPFields) -> String? {
-        if let key = fields[apiKeyHeader] { return trimmed(key) }
+        if let key = fields.value(apiKeyHeader) { return trimmed(key) }
         guard let credential = bearer(in: fields), APIKeyFormat.tenant(ofKey: credential) != nil else { return nil }
         return credential
     }
 
     /// The credential of an `Authorization: Bearer …` header.
     static func bearer(in fields: HTTPFields) -> String? {
-        guard let authorization = fields[.authorization] else { return nil }
+        guard let authorization = fields.value(.authorization) else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         return trimmed(Substring(parts[1]))
