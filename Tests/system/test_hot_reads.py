@@ -12,7 +12,9 @@ ORGANISATION = "5564900008"
 
 def started(server_factory):
     env = {"DATABASE_URL": database_url()}
-    server = server_factory(env=env, name="hot")
+    # Two event loops, whatever the machine: each keeps its own encoded bodies, and `shown` below
+    # reads often enough to reach both (each request is a new connection, given to the loops in turn).
+    server = server_factory(env=dict(env, STATUSBRO_EVENT_LOOPS="2"), name="hot")
     server.wait_healthy()
     keys = {role: create_key("sundsvall", role, env) for role in ("byggr", "oep-portal", "municipality-admin")}
     keys["bergen"] = create_key("bergen", "municipality-admin", env)
@@ -129,11 +131,16 @@ def test_the_next_read_shows_a_write_a_publish_a_revocation_and_never_another_te
     paths = ["/casestatus/1.0/EXACT-1/status", "/casestatus/1.0/EXACT-1/oepstatus", f"/casestatus/1.0/{ORGANISATION}/statuses"]
 
     def shown():
-        answers = [server.get(path, key=portal).json() for path in paths]
-        return answers[0]["status"], answers[1]["value"], answers[2][0]["status"]
+        """What the three reads show, the same each of four times: the first may fill the caches
+        (router), the others are answered from memory, on both event loops."""
+        seen = set()
+        for _ in range(4):
+            answers = [server.get(path, key=portal).json() for path in paths]
+            seen.add((answers[0]["status"], answers[1]["value"], answers[2][0]["status"]))
+        assert len(seen) == 1, seen
+        return seen.pop()
 
     assert shown() == ("Kompletterad",) * 3
-    assert shown() == ("Kompletterad",) * 3  # from memory now
 
     # A write.
     reply = server.post("/api/v1/events", key=byggr, json=event("EXACT-1", "UNDER", occurred_at="2024-04-24T09:00:00+02:00", organisationNumber=ORGANISATION))

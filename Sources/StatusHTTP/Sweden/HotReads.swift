@@ -25,6 +25,7 @@ import Synchronization
 /// requests are logged (`ServerConfiguration.hotReads`), since both see only the router.
 struct HotReads: Sendable {
     let services: StatusServices
+    let loops = HotReadLoops()
 
     /// The request metrics Hummingbird's `MetricsMiddleware` records for these routes, made once.
     private let metrics: [Route: (counter: Counter, timer: Timer)]
@@ -56,36 +57,40 @@ struct HotReads: Sendable {
         self.metrics = metrics
     }
 
-    /// The route and id of a path this can answer, `nil` for any other.
+    private static let plainPrefix = Array("/casestatus/\(SwedenController.version)/".utf8)
+    private static let apiPrefix = Array("/caseStatus/\(SwedenController.version)/api/".utf8)
+
+    /// The route and id of a path this can answer, `nil` for any other: `{prefix}{id}/{read}`
+    /// with an id of visible ASCII other than `/`, `?`, `%` and `#` (anything the router would
+    /// decode or treat specially is left to it).
     static func route(of path: String) -> (route: Route, id: String)? {
-        // Anything the router would decode or treat specially is left to it.
-        guard !path.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") }) else {
+        let bytes = path.utf8
+        let apiForm: Bool
+        if bytes.starts(with: plainPrefix) {
+            apiForm = false
+        } else if bytes.starts(with: apiPrefix) {
+            apiForm = true
+        } else {
             return nil
         }
-        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard parts.count == 5 || parts.count == 6, parts[0].isEmpty,
-            let read = SwedenController.Read(rawValue: String(Substring(parts.last!)))
-        else {
-            return nil
-        }
-        let apiForm = parts.count == 6
-        guard String(Substring(parts[1])) == (apiForm ? "caseStatus" : "casestatus"),
-            String(Substring(parts[2])) == SwedenController.version,
-            !apiForm || String(Substring(parts[3])) == "api"
+        let idStart = bytes.index(bytes.startIndex, offsetBy: apiForm ? apiPrefix.count : plainPrefix.count)
+        guard let idEnd = bytes[idStart...].firstIndex(of: UInt8(ascii: "/")),
+            let read = SwedenController.Read(rawValue: String(path[bytes.index(after: idEnd)...]))
         else { return nil }
-        let id = String(Substring(parts[parts.count - 2]))
-        guard !id.isEmpty, id.utf8.count <= FieldReader.maxIdentifierLength, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            return nil
-        }
-        return (Route(read: read, apiForm: apiForm), id)
+        let id = bytes[idStart..<idEnd]
+        guard !id.isEmpty, id.count <= FieldReader.maxIdentifierLength,
+            id.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "%") && $0 != UInt8(ascii: "#") })
+        else { return nil }
+        return (Route(read: read, apiForm: apiForm), String(path[idStart..<idEnd]))
     }
 
-    /// The whole answer to `request`, or `nil` when the router must answer it.
-    func answer(_ request: HTTPRequest, start: UInt64) -> (HTTPResponse, ByteBuffer)? {
+    /// The whole answer to `request`, or `nil` when the router must answer it; `loop` is the
+    /// state of the event loop it runs on.
+    func answer(_ request: HTTPRequest, start: UInt64, on loop: HotReadLoop) -> (HTTPResponse, ByteBuffer)? {
         guard request.method == .get, let path = request.path, let (route, id) = Self.route(of: path) else { return nil }
         let fields = request.headerFields
-        if let length = fields[.contentLength], length != "0" { return nil }
-        guard fields[.transferEncoding] == nil, fields[.connection]?.lowercased() != "close" else { return nil }
+        if let length = fields.value(.contentLength), length != "0" { return nil }
+        guard fields.value(.transferEncoding) == nil, fields.value(.connection)?.lowercased() != "close" else { return nil }
 
         guard let key = AuthenticationMiddleware.apiKey(in: fields), let principal = services.keys.cachedPrincipal(key: key),
             let snapshot = services.registry.snapshot(for: principal.tenant),
@@ -108,18 +113,87 @@ struct HotReads: Sendable {
             return nil
         }
 
-        let body = ByteBuffer(string: route.read.body(records, snapshot).text)
+        let body = loop.body(HotReadLoop.Key(tenant: principal.tenant, read: route.read, id: id), records, snapshot)
         var headers: HTTPFields = [:]
-        headers[.contentType] = JSONOut.contentType
-        headers[.contentLength] = String(body.readableBytes)
+        headers.append(HTTPField(name: .contentType, value: JSONOut.contentType))
+        headers.append(HTTPField(name: .contentLength, value: body.length))
         CorrelationMiddleware.answer(&headers, id: CorrelationMiddleware.id(for: fields, path: path), request: fields)
-        headers[.date] = HTTPDate.now()
-        headers[.server] = ServerConfiguration.serverName
+        headers.append(HTTPField(name: .date, value: loop.date()))
+        headers.append(HTTPField(name: .server, value: ServerConfiguration.serverName))
         if let metrics = metrics[route] {
             metrics.counter.increment()
             metrics.timer.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - start)
         }
-        return (HTTPResponse(status: .ok, headerFields: headers), body)
+        return (HTTPResponse(status: .ok, headerFields: headers), body.buffer)
+    }
+}
+
+/// What the hot reads of one event loop keep between requests: each read's encoded body and the
+/// `Date` header's text. Only the handlers of its own loop use it, so it takes no lock.
+///
+/// A body is reused only for equal records under the same snapshot object: the body is made from
+/// nothing else (`SwedenController.Read.body`), so reuse is exact whatever changed meanwhile, and a
+/// publish (a new snapshot) or a write (new records from the case cache) shows on the next read.
+final class HotReadLoop {
+    struct Key: Hashable {
+        var tenant: TenantID
+        var read: SwedenController.Read
+        var id: String
+    }
+
+    struct Body {
+        let records: [CaseRecord]
+        let snapshot: RuleSnapshot
+        let buffer: ByteBuffer
+        let length: String
+    }
+
+    /// What the kept bodies may weigh (their bytes and about 256 bytes each for the entry); past it
+    /// the loop starts over, which also lets go of the old snapshots and records entries hold.
+    static let capacity = 16 << 20
+    private var bodies: [Key: Body] = [:]
+    private var weight = 0
+    private var date = (second: -1, text: "")
+
+    func body(_ key: Key, _ records: [CaseRecord], _ snapshot: RuleSnapshot) -> Body {
+        if let body = bodies[key], body.snapshot === snapshot, body.records == records { return body }
+        let buffer = ByteBuffer(string: key.read.body(records, snapshot).text)
+        let body = Body(records: records, snapshot: snapshot, buffer: buffer, length: String(buffer.readableBytes))
+        if weight + buffer.readableBytes + 256 > Self.capacity {
+            bodies.removeAll(keepingCapacity: true)
+            weight = 0
+        }
+        weight += buffer.readableBytes + 256
+        if let old = bodies.updateValue(body, forKey: key) { weight -= old.buffer.readableBytes + 256 }
+        return body
+    }
+
+    /// The `Date` header's value (RFC 9110, IMF-fixdate), made once a second.
+    func date(now: Int = time(nil)) -> String {
+        if date.second != now {
+            var seconds = now
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            var buffer = [CChar](repeating: 0, count: 40)
+            let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+            date = (now, String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return date.text
+    }
+}
+
+/// Each event loop's `HotReadLoop`, made when the loop's first connection opens.
+final class HotReadLoops: Sendable {
+    private let loops = Mutex<[ObjectIdentifier: NIOLoopBound<HotReadLoop>]>([:])
+
+    /// The state of `eventLoop`; call on that loop.
+    func state(on eventLoop: any EventLoop) -> HotReadLoop {
+        loops.withLock { loops in
+            if let bound = loops[ObjectIdentifier(eventLoop)] { return bound }
+            let bound = NIOLoopBound(HotReadLoop(), eventLoop: eventLoop)
+            loops[ObjectIdentifier(eventLoop)] = bound
+            return bound
+        }.value
     }
 }
 
@@ -136,6 +210,7 @@ final class HotReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPResponsePart
 
     let reads: HotReads
+    let loop: HotReadLoop
     /// Whether the current request goes to the router (else it is answered here).
     private var passing = true
     /// Requests passed to the router whose answers are not written yet. Hummingbird reads a
@@ -147,14 +222,15 @@ final class HotReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether anything went on to the router since the last read completed.
     private var forwarded = false
 
-    init(reads: HotReads) {
+    init(reads: HotReads, loop: HotReadLoop) {
         self.reads = reads
+        self.loop = loop
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            answer = routed == 0 ? reads.answer(request, start: DispatchTime.now().uptimeNanoseconds) : nil
+            answer = routed == 0 ? reads.answer(request, start: DispatchTime.now().uptimeNanoseconds, on: loop) : nil
             passing = answer == nil
             if passing {
                 routed += 1
@@ -206,31 +282,12 @@ struct HotReadChannel: ServerChildChannel {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
-            try operations.addHandler(HotReadHandler(reads: reads), position: .after(state))
+            try operations.addHandler(HotReadHandler(reads: reads, loop: reads.loops.state(on: channel.eventLoop)), position: .after(state))
             return value
         }
     }
 
     func handle(value: Value, logger: Logger) async {
         await inner.handle(value: value, logger: logger)
-    }
-}
-
-/// The `Date` header's value (RFC 9110, IMF-fixdate), made once a second.
-enum HTTPDate {
-    private static let cached = Mutex<(second: Int, text: String)>((-1, ""))
-
-    static func now() -> String {
-        var seconds = time(nil)
-        return cached.withLock { cached in
-            if cached.second != seconds {
-                var parts = tm()
-                gmtime_r(&seconds, &parts)
-                var buffer = [CChar](repeating: 0, count: 40)
-                let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-                cached = (seconds, String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
-            return cached.text
-        }
     }
 }
