@@ -24,8 +24,11 @@ public final class CaseCache: Sendable {
 
     struct Bucket: Sendable {
         var generation: UInt64 = 0
-        var byExternalId: [String: Entry<CaseRecord>] = [:]
-        var byFlowOrExternalId: [String: Entry<CaseRecord>] = [:]
+        // One case is kept as a one-element array, the form a read answers with: handing it out is
+        // one reference (not a copy of the record's strings), and a reader can tell it is the same
+        // array as before without comparing the records (the hot reads' encoded bodies).
+        var byExternalId: [String: Entry<[CaseRecord]>] = [:]
+        var byFlowOrExternalId: [String: Entry<[CaseRecord]>] = [:]
         /// An organisation's live cases, as `statuses` lists them; one entry however many cases.
         var byOrganisation: [String: Entry<[CaseRecord]>] = [:]
 
@@ -50,9 +53,14 @@ public final class CaseCache: Sendable {
     }
 
     func record(_ tenant: TenantID, _ id: String, _ lookup: Lookup) -> CaseRecord? {
+        records(tenant, id, lookup)?.first
+    }
+
+    /// The case as cached, as a one-element array.
+    func records(_ tenant: TenantID, _ id: String, _ lookup: Lookup) -> [CaseRecord]? {
         let now = ContinuousClock.now
         return buckets.withLock { buckets in
-            let entry: Entry<CaseRecord>? =
+            let entry: Entry<[CaseRecord]>? =
                 switch lookup {
                 case .externalId: buckets[tenant]?.byExternalId[id]
                 case .flowOrExternalId: buckets[tenant]?.byFlowOrExternalId[id]
@@ -79,7 +87,7 @@ public final class CaseCache: Sendable {
     /// Caches what a read found, unless the tenant was invalidated since `generation` was taken.
     func store(_ record: CaseRecord, _ tenant: TenantID, _ id: String, _ lookup: Lookup, generation: UInt64) {
         if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
-        let entry = Entry(value: record, expires: ContinuousClock.now.advanced(by: timeToLive))
+        let entry = Entry(value: [record], expires: ContinuousClock.now.advanced(by: timeToLive))
         let added = buckets.withLock { buckets -> Bool in
             guard (buckets[tenant]?.generation ?? 0) == generation else { return false }
             // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.

@@ -54,8 +54,8 @@ extension PostgresStatusStore {
     public func cachedCases(tenant: TenantID, _ lookup: CaseLookup) -> [CaseRecord]? {
         guard let cache else { return nil }
         switch lookup {
-        case .externalId(let id): return cache.record(tenant, id, .externalId).map { [$0] }
-        case .flowInstanceOrExternalId(let id): return cache.record(tenant, id, .flowOrExternalId).map { [$0] }
+        case .externalId(let id): return cache.records(tenant, id, .externalId)
+        case .flowInstanceOrExternalId(let id): return cache.records(tenant, id, .flowOrExternalId)
         case .organisation(let number): return cache.cases(tenant, organisationNumber: number)
         }
     }
