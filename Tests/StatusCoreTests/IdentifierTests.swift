@@ -34,6 +34,10 @@ struct IdentifierTests {
             #expect(uuid.uuid.8 >> 6 == 0b10)
             #expect(id.replacingOccurrences(of: "-", with: "").prefix(12) == String(format: "%012llx", UInt64(1_700_000_000_250)))
         }
+        // Consecutive ids do not count up: the tail does not tell how many ids came in between.
+        let tails = ids.map { UInt64($0.suffix(12), radix: 16)! }
+        let countingUp = zip(tails, tails.dropFirst()).filter { $0.0 &+ 1 == $0.1 }.count
+        #expect(countingUp == 0)
         // A later millisecond sorts after as text.
         #expect(CorrelationID.next(at: at.addingTimeInterval(0.001)) > ids.max()!)
     }
