@@ -38,6 +38,14 @@ def log(message):
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
+def serving(name):
+    """A fresh database `bench_{name}` and a server on it, up; returns (url, server)."""
+    url = database(f"bench_{name}")
+    server = Server(url, name)
+    server.wait()
+    return url, server
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -289,9 +297,7 @@ def warm_up(server, url, env, rounds=15):
 
 def bench_read():
     log("status reads against nginx")
-    url = database("bench_read")
-    server = Server(url, "read")
-    server.wait()
+    url, server = serving("read")
     organisations = organisation_numbers(500)
     seed_cases(url, "sundsvall", 10_000, organisations=organisations)  # 20 cases per organisation
     portal = cli(["keys", "create", "--tenant", "sundsvall", "--role", "oep-portal"], url)
@@ -374,9 +380,7 @@ end
 
 def bench_ingest():
     log("event ingestion against pgbench")
-    url = database("bench_ingest")
-    server = Server(url, "ingest")
-    server.wait()
+    url, server = serving("ingest")
     writer = cli(["keys", "create", "--tenant", "sundsvall", "--role", "byggr"], url)
     psql(url, "CREATE TABLE pgbench_single (id bigserial PRIMARY KEY, payload text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
     script = WORK / "insert.sql"
@@ -591,9 +595,7 @@ FLOOD_LIMITS = {"tenant": {"writes": {"perSecond": 50, "burst": 50}}, "perKey": 
 
 def bench_neighbours():
     log("noisy neighbours: one tenant floods, another reads")
-    url = database("bench_neighbours")
-    server = Server(url, "neighbours")
-    server.wait()
+    url, server = serving("neighbours")
     admin = cli(["keys", "create", "--tenant", "sundsvall", "--role", "municipality-admin"], url)
     sundsvall = requests.get(server.base + "/admin/v1/rules", headers={"apikey": admin}).json()["document"]
     noisy = dict(sundsvall, tenant="noisy", displayName="Bullriga kommun", limits=FLOOD_LIMITS)
