@@ -8,18 +8,37 @@ import Synchronization
 /// This process's cache of case records for the hot read path (the Swedish face's status reads,
 /// one case or an organisation's list), so reading a status touches no database.
 ///
-/// Kept exact by invalidation per tenant: a transaction of this process that changed cases
-/// invalidates its tenant right after its commit, and announces the tenant to the other processes
-/// (`NOTIFY statusbro_cases`, sent after the commit and batched, never inside the writing
-/// transaction, where it would serialise all commits on PostgreSQL's notification lock). A read
-/// only caches what it read if no invalidation of its tenant happened meanwhile (a generation
-/// check), so a read racing a write cannot leave the old record behind. Entries also expire after
-/// `timeToLive`, which bounds what a lost notification (a process killed between its commit and its
-/// announcement) could leave stale.
+/// Kept exact by invalidation after every committed write: a transaction of this process that
+/// changed cases forgets what it changed right after its commit, and announces it to the other
+/// processes (`NOTIFY statusbro_cases`, sent after the commit and batched, never inside the writing
+/// transaction, where it would serialise all commits on PostgreSQL's notification lock).
+///
+/// An event's write forgets only the entries it may have changed (`CaseChanges`): every entry that
+/// holds one of its cases (found through `keysByCase`, which is how a case's old flow id or old
+/// organisation is found), and every entry asked for by one of the case's ids or organisation as
+/// they are now (which is how a new case, or a case that now wins a lookup, is found). Anything
+/// else — a rules release, an erasure, a batch too large to announce — forgets its whole tenant.
+///
+/// A read only caches what it read if no invalidation of its tenant happened meanwhile (a
+/// generation check), so a read racing a write cannot leave the old record behind. Entries also
+/// expire after `timeToLive`, which bounds what a lost notification (a process killed between
+/// its commit and its announcement) could leave stale.
 public final class CaseCache: Sendable {
     struct Entry<Value: Sendable>: Sendable {
         var value: Value
         var expires: ContinuousClock.Instant
+    }
+
+    /// How a case was asked for.
+    enum Lookup {
+        case externalId
+        case flowOrExternalId
+    }
+
+    /// Where an entry is kept.
+    enum Key: Hashable, Sendable {
+        case record(Lookup, String)
+        case organisation(String)
     }
 
     struct Bucket: Sendable {
@@ -31,14 +50,58 @@ public final class CaseCache: Sendable {
         var byFlowOrExternalId: [String: Entry<[CaseRecord]>] = [:]
         /// An organisation's live cases, as `statuses` lists them; one entry however many cases.
         var byOrganisation: [String: Entry<[CaseRecord]>] = [:]
+        /// Where each case's records were cached. It may name entries since replaced by another
+        /// case's (forgetting those too is harmless); it counts towards the capacity, so it is bounded too.
+        var keysByCase: [UUID: [Key]] = [:]
+        var indexed = 0
 
-        var count: Int { byExternalId.count + byFlowOrExternalId.count + byOrganisation.count }
-    }
+        var count: Int { byExternalId.count + byFlowOrExternalId.count + byOrganisation.count + indexed }
 
-    /// How a case was asked for.
-    enum Lookup {
-        case externalId
-        case flowOrExternalId
+        /// Caches `records` under `key`; how many entries that added.
+        mutating func store(_ records: [CaseRecord], expires: ContinuousClock.Instant, under key: Key) -> Int {
+            let entry = Entry(value: records, expires: expires)
+            let replaced: Entry<[CaseRecord]>? =
+                switch key {
+                case .record(.externalId, let id): byExternalId.updateValue(entry, forKey: id)
+                case .record(.flowOrExternalId, let id): byFlowOrExternalId.updateValue(entry, forKey: id)
+                case .organisation(let number): byOrganisation.updateValue(entry, forKey: number)
+                }
+            var added = replaced == nil ? 1 : 0
+            for record in records {
+                if keysByCase[record.caseId, default: []].contains(key) { continue }
+                keysByCase[record.caseId, default: []].append(key)
+                indexed += 1
+                added += 1
+            }
+            return added
+        }
+
+        /// Forgets the entry under `key`; how many entries that removed.
+        mutating func remove(_ key: Key) -> Int {
+            let removed: Entry<[CaseRecord]>? =
+                switch key {
+                case .record(.externalId, let id): byExternalId.removeValue(forKey: id)
+                case .record(.flowOrExternalId, let id): byFlowOrExternalId.removeValue(forKey: id)
+                case .organisation(let number): byOrganisation.removeValue(forKey: number)
+                }
+            return removed == nil ? 0 : 1
+        }
+
+        /// Forgets every entry `changes` may have changed; how many entries that removed.
+        mutating func forget(_ changes: CaseChanges) -> Int {
+            var removed = 0
+            for caseId in changes.caseIds {
+                guard let keys = keysByCase.removeValue(forKey: caseId) else { continue }
+                indexed -= keys.count
+                removed += keys.count
+                for key in keys { removed += remove(key) }
+            }
+            for id in changes.ids {
+                removed += remove(.record(.externalId, id)) + remove(.record(.flowOrExternalId, id))
+            }
+            for number in changes.organisations { removed += remove(.organisation(number)) }
+            return removed
+        }
     }
 
     private let buckets = Mutex<[TenantID: Bucket]>([:])
@@ -86,29 +149,34 @@ public final class CaseCache: Sendable {
 
     /// Caches what a read found, unless the tenant was invalidated since `generation` was taken.
     func store(_ record: CaseRecord, _ tenant: TenantID, _ id: String, _ lookup: Lookup, generation: UInt64) {
-        if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
-        let entry = Entry(value: [record], expires: ContinuousClock.now.advanced(by: timeToLive))
-        let added = buckets.withLock { buckets -> Bool in
-            guard (buckets[tenant]?.generation ?? 0) == generation else { return false }
-            // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.
-            switch lookup {
-            case .externalId: return buckets[tenant, default: Bucket()].byExternalId.updateValue(entry, forKey: id) == nil
-            case .flowOrExternalId: return buckets[tenant, default: Bucket()].byFlowOrExternalId.updateValue(entry, forKey: id) == nil
-            }
-        }
-        if added { entries.add(1, ordering: .relaxed) }
+        store([record], tenant, under: .record(lookup, id), generation: generation)
     }
 
     /// Caches an organisation's live cases, unless the tenant was invalidated since `generation`
-    /// was taken (any write to the tenant's cases may change the list).
+    /// was taken.
     func store(_ records: [CaseRecord], _ tenant: TenantID, organisationNumber: String, generation: UInt64) {
+        store(records, tenant, under: .organisation(organisationNumber), generation: generation)
+    }
+
+    private func store(_ records: [CaseRecord], _ tenant: TenantID, under key: Key, generation: UInt64) {
         if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
-        let entry = Entry(value: records, expires: ContinuousClock.now.advanced(by: timeToLive))
-        let added = buckets.withLock { buckets -> Bool in
-            guard (buckets[tenant]?.generation ?? 0) == generation else { return false }
-            return buckets[tenant, default: Bucket()].byOrganisation.updateValue(entry, forKey: organisationNumber) == nil
+        let expires = ContinuousClock.now.advanced(by: timeToLive)
+        let added = buckets.withLock { buckets -> Int in
+            guard (buckets[tenant]?.generation ?? 0) == generation else { return 0 }
+            // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.
+            return buckets[tenant, default: Bucket()].store(records, expires: expires, under: key)
         }
-        if added { entries.add(1, ordering: .relaxed) }
+        if added > 0 { entries.add(added, ordering: .relaxed) }
+    }
+
+    /// Forgets what `changes` may have changed among `tenant`'s cases.
+    public func invalidate(_ tenant: TenantID, _ changes: CaseChanges) {
+        let removed = buckets.withLock { buckets -> Int in
+            // A read of the tenant in flight now may have read a case before this write: it must not cache it.
+            buckets[tenant, default: Bucket()].generation &+= 1
+            return buckets[tenant, default: Bucket()].forget(changes)
+        }
+        entries.subtract(removed, ordering: .relaxed)
     }
 
     /// Forgets every case of `tenant`.
@@ -130,10 +198,94 @@ public final class CaseCache: Sendable {
     }
 }
 
-/// Tells the other processes which tenants' cases changed: batches the tenants this process wrote
-/// and sends one `NOTIFY statusbro_cases` per tenant, outside the writing transactions.
+/// What committed writes changed among one tenant's cases, as the caches need to know it: the
+/// cases, and their ids and organisations as written.
+public struct CaseChanges: Sendable, Equatable {
+    public var caseIds: Set<UUID> = []
+    /// External case ids and flow instance ids.
+    public var ids: Set<String> = []
+    public var organisations: Set<String> = []
+
+    public init() {}
+
+    var isEmpty: Bool { caseIds.isEmpty && ids.isEmpty && organisations.isEmpty }
+
+    /// Adds a written case as it is now.
+    mutating func insert(_ record: CaseRecord) {
+        caseIds.insert(record.caseId)
+        ids.insert(record.externalCaseId)
+        if let flow = record.flowInstanceId { ids.insert(flow) }
+        if let organisation = record.organisationNumber { organisations.insert(organisation) }
+    }
+}
+
+/// What a committed transaction makes the case caches forget.
+enum CaseInvalidation: Sendable, Equatable {
+    /// What these writes may have changed.
+    case cases(CaseChanges)
+    /// Every case of the tenant.
+    case tenant
+
+    /// Changes of more cases than this are announced as the whole tenant: the announcement stays
+    /// inside PostgreSQL's 8,000-byte `NOTIFY` payload, and the announcer does not gather a
+    /// backfill's ids. (This process forgets just the cases, however many.)
+    static let largestAnnounced = 40
+
+    /// Both this and `other`.
+    func merged(with other: CaseInvalidation) -> CaseInvalidation {
+        guard case .cases(var changes) = self, case .cases(let more) = other else { return .tenant }
+        changes.caseIds.formUnion(more.caseIds)
+        changes.ids.formUnion(more.ids)
+        changes.organisations.formUnion(more.organisations)
+        return .cases(changes)
+    }
+
+    /// Whether it names more cases than an announcement does.
+    var isLarge: Bool {
+        guard case .cases(let changes) = self else { return false }
+        return changes.caseIds.count > Self.largestAnnounced
+    }
+
+    /// The announcement's `NOTIFY` payload: the tenant's id alone for the whole tenant (as every
+    /// version sends it), else a JSON object naming the changes.
+    func payload(_ tenant: TenantID) -> String {
+        guard case .cases(let changes) = self, !isLarge else { return tenant.rawValue }
+        let payload = Payload(
+            tenant: tenant.rawValue, cases: changes.caseIds.sorted { $0.uuidString < $1.uuidString }, ids: changes.ids.sorted(),
+            organisations: changes.organisations.sorted())
+        // Ids may be up to 200 bytes each, so 40 cases do not always fit: a payload that would not
+        // forgets the whole tenant instead.
+        guard let data = try? JSONEncoder().encode(payload), data.count < 7_900, let text = String(data: data, encoding: .utf8) else {
+            return tenant.rawValue
+        }
+        return text
+    }
+
+    /// The tenant and what it should forget, from an announcement's payload (`nil`: not understood).
+    static func parse(_ payload: String) -> (TenantID, CaseInvalidation)? {
+        if let tenant = TenantID(payload) { return (tenant, .tenant) }
+        guard let decoded = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)), let tenant = TenantID(decoded.tenant) else {
+            return nil
+        }
+        var changes = CaseChanges()
+        changes.caseIds = Set(decoded.cases)
+        changes.ids = Set(decoded.ids)
+        changes.organisations = Set(decoded.organisations)
+        return (tenant, .cases(changes))
+    }
+
+    private struct Payload: Codable {
+        var tenant: String
+        var cases: [UUID]
+        var ids: [String]
+        var organisations: [String]
+    }
+}
+
+/// Tells the other processes which cases changed: batches what this process wrote, per tenant, and
+/// sends one `NOTIFY statusbro_cases` per tenant, outside the writing transactions.
 public final class CaseChangeAnnouncer: Service {
-    private let pending = Mutex<Set<TenantID>>([])
+    private let pending = Mutex<[TenantID: CaseInvalidation]>([:])
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     let client: PrimaryPool
@@ -147,8 +299,11 @@ public final class CaseChangeAnnouncer: Service {
     }
 
     /// Notes that cases of `tenant` changed (a committed write).
-    func announce(_ tenant: TenantID) {
-        pending.withLock { _ = $0.insert(tenant) }
+    func announce(_ tenant: TenantID, _ change: CaseInvalidation) {
+        pending.withLock { pending in
+            let merged = pending[tenant]?.merged(with: change) ?? change
+            pending[tenant] = merged.isLarge ? .tenant : merged
+        }
         wake.yield()
     }
 
@@ -157,14 +312,14 @@ public final class CaseChangeAnnouncer: Service {
             for await _ in self.wakes {
                 // Gather what a burst of writes announces into one statement.
                 try? await Task.sleep(for: .milliseconds(2))
-                let tenants = self.pending.withLock { pending in
+                let payloads = self.pending.withLock { pending in
                     defer { pending.removeAll() }
-                    return pending.map(\.rawValue)
+                    return pending.map { tenant, change in change.payload(tenant) }
                 }
-                guard !tenants.isEmpty else { continue }
+                guard !payloads.isEmpty else { continue }
                 do {
                     _ = try await self.client.rows(
-                        "SELECT pg_notify('statusbro_cases', t) FROM unnest(\(tenants)::text[]) AS t", logger: self.logger)
+                        "SELECT pg_notify('statusbro_cases', p) FROM unnest(\(payloads)::text[]) AS p", logger: self.logger)
                 } catch {
                     // The other processes' caches expire anyway; say so and go on.
                     self.logger.warning("could not announce changed cases", metadata: ["error": "\(error)"])

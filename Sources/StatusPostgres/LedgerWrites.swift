@@ -143,9 +143,16 @@ enum LedgerWrites {
         }
     }
 
-    /// Whether the writes change what a case read shows.
-    static func changesCases(_ writes: [LedgerWrite]) -> Bool {
-        writes.contains { if case .apply(let applied, _) = $0.effect { applied.event.applied } else { false } }
+    /// What the writes change of what case reads show (`nil`: nothing).
+    static func caseChanges(_ writes: [LedgerWrite]) -> CaseChanges? {
+        var changes = CaseChanges()
+        for write in writes {
+            guard case .apply(let applied, _) = write.effect, applied.event.applied else { continue }
+            changes.insert(applied.caseRecord)
+            // The case the decision was made on, by the id its row is written under.
+            if let externalCaseId = write.externalCaseId { changes.ids.insert(externalCaseId) }
+        }
+        return changes.isEmpty ? nil : changes
     }
 
     /// Counts the feed entries written (a transaction that then rolls back was counted too).

@@ -16,7 +16,7 @@ extension PostgresStatusStore {
         }
         if report.written {
             LedgerWrites.countFeedEntries(writes)
-            if LedgerWrites.changesCases(writes) { casesChanged(tenant) }
+            if let changes = LedgerWrites.caseChanges(writes) { casesChanged(tenant, .cases(changes)) }
         }
         return report
     }

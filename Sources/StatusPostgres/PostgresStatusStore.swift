@@ -47,7 +47,7 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         let result = try await withTenantConnection(tenant) { connection in
             try await body(PostgresTenantTransaction(connection: connection, tenant: tenant, logger: logger, effects: effects))
         }
-        if effects.casesChanged.load(ordering: .relaxed) { casesChanged(tenant) }
+        if let change = effects.casesChanged.withLock({ $0 }) { casesChanged(tenant, change) }
         return result
     }
 
@@ -82,11 +82,14 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         }
     }
 
-    /// Called once a transaction that changed `tenant`'s cases has committed: cached records of
-    /// that tenant may be old now, here and in other processes.
-    func casesChanged(_ tenant: TenantID) {
-        cache?.invalidate(tenant)
-        announcer?.announce(tenant)
+    /// Called once a transaction that changed `tenant`'s cases has committed: what it changed may
+    /// be cached, here and in other processes.
+    func casesChanged(_ tenant: TenantID, _ change: CaseInvalidation) {
+        switch change {
+        case .cases(let changes): cache?.invalidate(tenant, changes)
+        case .tenant: cache?.invalidate(tenant)
+        }
+        announcer?.announce(tenant, change)
     }
 
     /// Whether the database answers `SELECT 1` (`/health` bounds how long it waits).

@@ -58,7 +58,7 @@ extension PostgresTenantTransaction {
         if let requestedAt = erasure.requestedAt { members["requested_at"] = .string(RFC3339.format(requestedAt)) }
         let object = JSONValue.object(members).canonicalString
         let digests = JSONValue.object(requestDigests.mapValues(JSONValue.string)).canonicalString
-        casesChange()
+        casesChange(.tenant)
         return try await values("SELECT statusbro_erase_case(\(object)::json, \(digests)::json)", as: Int.self).first ?? 0
     }
 }

@@ -5,7 +5,7 @@ import StatusCore
 
 extension PostgresTenantTransaction {
     func appendRulesRemap(_ remaps: [CodeRemap], version: Int) async throws -> Int {
-        casesChange()
+        casesChange(.tenant)
         guard !remaps.isEmpty else { return 0 }
         let rows = try await run(
             """

@@ -52,7 +52,7 @@ extension PostgresTenantTransaction {
 
     /// Counts what was written, and marks the cases changed for the caches once the transaction commits.
     private func noteWritten(_ writes: [LedgerWrite]) {
-        if LedgerWrites.changesCases(writes) { casesChange() }
+        if let changes = LedgerWrites.caseChanges(writes) { casesChange(.cases(changes)) }
         LedgerWrites.countFeedEntries(writes)
     }
 }

@@ -14,8 +14,10 @@ struct PostgresTenantTransaction: TenantTransaction {
     /// The tenant as the SQL binds it.
     var t: String { tenant.rawValue }
 
-    /// Marks the tenant's cases changed, so the caches forget them once the transaction commits.
-    func casesChange() { effects.casesChanged.store(true, ordering: .relaxed) }
+    /// Marks cases of the tenant changed, so the caches forget them once the transaction commits.
+    func casesChange(_ change: CaseInvalidation) {
+        effects.casesChanged.withLock { $0 = $0?.merged(with: change) ?? change }
+    }
 
     @discardableResult
     func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
@@ -32,7 +34,8 @@ struct PostgresTenantTransaction: TenantTransaction {
 
 /// What a transaction did that others must hear of once it commits.
 final class TransactionEffects: Sendable {
-    let casesChanged = Atomic<Bool>(false)
+    /// What the caches must forget once it commits (`nil`: nothing).
+    let casesChanged = Mutex<CaseInvalidation?>(nil)
     /// Whether the transaction created its staging table for COPY.
     let staged = Atomic<Bool>(false)
 }

@@ -108,7 +108,14 @@ public struct RulesListener: Service {
                     // Listening again: changes announced meanwhile may have been missed.
                     cases?.invalidateAll()
                     for try await notification in notifications {
-                        if let tenant = TenantID(notification.payload) { cases?.invalidate(tenant) }
+                        switch CaseInvalidation.parse(notification.payload) {
+                        case (let tenant, .cases(let changes))?: cases?.invalidate(tenant, changes)
+                        case (let tenant, .tenant)?: cases?.invalidate(tenant)
+                        case nil:
+                            // From a newer version, perhaps: forgetting everything is always safe.
+                            logger.warning("not understood: an announcement of changed cases")
+                            cases?.invalidateAll()
+                        }
                     }
                 }
             }

@@ -12,10 +12,77 @@ import Testing
 struct CaseCacheTests {
     let sundsvall = TenantID("sundsvall")!
 
-    func record(_ raw: String) -> CaseRecord {
+    func record(_ raw: String, id: String = "C-1", caseId: UUID = UUID(), flow: String? = nil, organisation: String? = nil) -> CaseRecord {
         CaseRecord(
-            caseId: UUID(), externalCaseId: "C-1", flowInstanceId: nil, caseType: "", organisationNumber: nil, sourceSystem: "BYGGR",
-            rawStatus: raw, status: "", category: "", ruleVersion: 1, lastStatusChange: Date(), createdAt: Date(), withdrawnAt: nil)
+            caseId: caseId, externalCaseId: id, flowInstanceId: flow, caseType: "", organisationNumber: organisation,
+            sourceSystem: "BYGGR", rawStatus: raw, status: "", category: "", ruleVersion: 1, lastStatusChange: Date(), createdAt: Date(),
+            withdrawnAt: nil)
+    }
+
+    @Test("a write forgets the entries that may show its case, old ids and old organisation included, and keeps the rest")
+    func perCaseInvalidation() {
+        let cache = CaseCache()
+        let a = record("ANM", id: "A", flow: "F-A", organisation: "5560360793")
+        let b = record("ANM", id: "B", organisation: "5560360793")
+        let c = record("ANM", id: "C", organisation: "2120000142")
+        let d = record("ANM", id: "F-A2")
+        var generation = cache.generation(sundsvall)
+        cache.store(a, sundsvall, "A", .externalId, generation: generation)
+        cache.store(a, sundsvall, "F-A", .flowOrExternalId, generation: generation)
+        cache.store(b, sundsvall, "B", .externalId, generation: generation)
+        cache.store(c, sundsvall, "C", .externalId, generation: generation)
+        cache.store(d, sundsvall, "F-A2", .flowOrExternalId, generation: generation)
+        cache.store([a, b], sundsvall, organisationNumber: "5560360793", generation: generation)
+        cache.store([c], sundsvall, organisationNumber: "2120000142", generation: generation)
+        cache.store([], sundsvall, organisationNumber: "5565014484", generation: generation)
+        cache.store(a, TenantID("bergen")!, "A", .externalId, generation: cache.generation(TenantID("bergen")!))
+
+        // A gets a new flow id (which case F-A2 is also found by) and moves to an organisation that had no cases.
+        var moved = a
+        moved.flowInstanceId = "F-A2"
+        moved.organisationNumber = "5565014484"
+        var changes = CaseChanges()
+        changes.insert(moved)
+        generation = cache.generation(sundsvall)
+        cache.invalidate(sundsvall, changes)
+
+        #expect(cache.record(sundsvall, "A", .externalId) == nil)
+        #expect(cache.record(sundsvall, "F-A", .flowOrExternalId) == nil)  // its old flow id, found through the case
+        #expect(cache.record(sundsvall, "F-A2", .flowOrExternalId) == nil)  // now answered by A, not D
+        #expect(cache.cases(sundsvall, organisationNumber: "5560360793") == nil)  // the list it left
+        #expect(cache.cases(sundsvall, organisationNumber: "5565014484") == nil)  // the list it joined
+        #expect(cache.record(sundsvall, "B", .externalId)?.externalCaseId == "B")
+        #expect(cache.record(sundsvall, "C", .externalId)?.externalCaseId == "C")
+        #expect(cache.cases(sundsvall, organisationNumber: "2120000142")?.count == 1)
+        #expect(cache.record(TenantID("bergen")!, "A", .externalId) != nil)  // another tenant's case of the same id
+
+        // A read of the tenant that was in flight during the write does not cache what it read.
+        cache.store(b, sundsvall, "B2", .externalId, generation: generation)
+        #expect(cache.record(sundsvall, "B2", .externalId) == nil)
+    }
+
+    @Test("announcements name the changed cases, fall back to the whole tenant when large, and refuse what they cannot read")
+    func announcements() {
+        var changes = CaseChanges()
+        changes.insert(record("ANM", id: "A", flow: "F-A", organisation: "5560360793"))
+        let change = CaseInvalidation.cases(changes)
+        let announced = CaseInvalidation.parse(change.payload(sundsvall))
+        #expect(announced?.0 == sundsvall && announced?.1 == change)
+        #expect(CaseInvalidation.parse(CaseInvalidation.tenant.payload(sundsvall))?.1 == .tenant)
+        #expect(CaseInvalidation.parse("sundsvall")?.1 == .tenant)  // as earlier versions announce
+
+        var many = CaseChanges()
+        for index in 0...CaseInvalidation.largestAnnounced { many.insert(record("ANM", id: "K-\(index)")) }
+        #expect(CaseInvalidation.cases(many).payload(sundsvall) == "sundsvall")
+        #expect(change.merged(with: .cases(many)).isLarge && change.merged(with: .tenant) == .tenant)
+        var long = CaseChanges()
+        for index in 0..<CaseInvalidation.largestAnnounced {
+            long.insert(record("ANM", id: String(repeating: "x", count: 195) + "\(index)"))
+        }
+        #expect(CaseInvalidation.cases(long).payload(sundsvall) == "sundsvall")  // would not fit in a NOTIFY
+
+        #expect(CaseInvalidation.parse("{\"tenant\":\"sundsvall\"}") == nil)
+        #expect(CaseInvalidation.parse("not a tenant") == nil)
     }
 
     @Test("a read that raced an invalidation does not cache what it read; expired entries are not served")
@@ -32,8 +99,8 @@ struct CaseCacheTests {
         #expect(cache.record(sundsvall, "C-1", .externalId) == nil)
     }
 
-    @Test("a change written by one process is seen by another's cached read within moments, not after the TTL")
-    func acrossProcesses() async throws {
+    /// Runs `body` with a writing process and a reading one (its own pool, cache and listener) on one database.
+    func withTwoProcesses(_ body: @Sendable (_ writer: TestBackend, _ reader: PostgresBackend) async throws -> Void) async throws {
         try await TestBackend.withBackend { writer in
             let reader = try PostgresBackend(settings: writer.settings, logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -45,40 +112,102 @@ struct CaseCacheTests {
                 let deadline = Date().addingTimeInterval(10)
                 while !reader.listener.state.isConnected && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 try await reader.services.loader.resync()
-
-                func event(_ code: String, _ at: String) throws -> EventSubmission {
-                    try EventSubmission(
-                        json: .object([
-                            "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string("X-1"),
-                            "caseType": .string("Bygglov"), "status": .string(code), "occurredAt": .string(at),
-                        ]))
-                }
-                _ = try await writer.services.events.record(
-                    try event("ANM", "2024-05-01T10:00:00Z"), snapshot: try writer.services.registry.serving(sundsvall), tenant: sundsvall,
-                    correlationId: "t")
-                #expect(try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")?.rawStatus == "ANM")
-                // The write's own announcement may reach the reader just after that read and empty its
-                // cache again; a read after it is cached for good.
-                var cached = false
-                let warming = ContinuousClock.now
-                while !cached && ContinuousClock.now - warming < .seconds(1) {
-                    _ = try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")
-                    cached = reader.store.cache?.record(sundsvall, "X-1", .externalId) != nil
-                    if !cached { try await Task.sleep(for: .milliseconds(5)) }
-                }
-                #expect(cached)  // now served from the cache
-                _ = try await writer.services.events.record(
-                    try event("KOMP", "2024-05-02T10:00:00Z"), snapshot: try writer.services.registry.serving(sundsvall), tenant: sundsvall,
-                    correlationId: "t")
-                let start = ContinuousClock.now
-                var seen = ""
-                while ContinuousClock.now - start < .seconds(1) {
-                    seen = try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")?.rawStatus ?? ""
-                    if seen == "KOMP" { break }
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                #expect(seen == "KOMP")
+                try await body(writer, reader)
             }
+        }
+    }
+
+    func event(_ id: String, _ code: String, _ at: String, _ more: [String: JSONValue] = [:]) throws -> EventSubmission {
+        try EventSubmission(
+            json: .object(
+                [
+                    "messageId": .string(UUID().uuidString), "sourceSystem": .string("BYGGR"), "externalCaseId": .string(id),
+                    "caseType": .string("Bygglov"), "status": .string(code), "occurredAt": .string(at),
+                ].merging(more) { $1 }))
+    }
+
+    func submit(_ event: EventSubmission, to writer: TestBackend) async throws {
+        _ = try await writer.services.events.record(
+            event, snapshot: try writer.services.registry.serving(sundsvall), tenant: sundsvall, correlationId: "t")
+    }
+
+    /// Reads until the read is served from `reader`'s cache (a write's own announcement may reach
+    /// the reader just after its first read and empty its cache again); whether it came to be, within a second.
+    func readUntilCached(_ reader: PostgresBackend, _ read: () async throws -> Void, cached: () -> Bool) async throws -> Bool {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(1) {
+            try await read()
+            if cached() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    @Test("a change written by one process is seen by another's cached read within moments, not after the TTL")
+    func acrossProcesses() async throws {
+        try await withTwoProcesses { writer, reader in
+            try await submit(try event("X-1", "ANM", "2024-05-01T10:00:00Z"), to: writer)
+            #expect(try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")?.rawStatus == "ANM")
+            let cached = try await readUntilCached(reader) {
+                _ = try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")
+            } cached: {
+                reader.store.cache?.record(sundsvall, "X-1", .externalId) != nil
+            }
+            #expect(cached)  // now served from the cache
+            try await submit(try event("X-1", "KOMP", "2024-05-02T10:00:00Z"), to: writer)
+            let start = ContinuousClock.now
+            var seen = ""
+            while ContinuousClock.now - start < .seconds(1) {
+                seen = try await reader.store.caseRecord(tenant: sundsvall, externalCaseId: "X-1")?.rawStatus ?? ""
+                if seen == "KOMP" { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(seen == "KOMP")
+        }
+    }
+
+    @Test("another process forgets only what a write changed: the case by its old flow id and old organisation, not its neighbours")
+    func acrossProcessesPerCase() async throws {
+        try await withTwoProcesses { writer, reader in
+            let (first, second) = ("5560360793", "2120000142")
+            try await submit(
+                try event("P-1", "ANM", "2024-05-01T10:00:00Z", ["flowInstanceId": .string("F-1"), "organisationNumber": .string(first)]),
+                to: writer
+            )
+            try await submit(try event("P-2", "ANM", "2024-05-01T11:00:00Z", ["organisationNumber": .string(first)]), to: writer)
+            let store = reader.store
+            func warm() async throws -> Bool {
+                try await readUntilCached(reader) {
+                    _ = try await store.caseRecord(tenant: sundsvall, flowInstanceOrExternalId: "F-1")
+                    _ = try await store.caseRecord(tenant: sundsvall, externalCaseId: "P-2")
+                    _ = try await store.cases(tenant: sundsvall, organisationNumber: first)
+                } cached: {
+                    store.cache?.record(sundsvall, "F-1", .flowOrExternalId) != nil
+                        && store.cache?.record(sundsvall, "P-2", .externalId) != nil
+                        && store.cache?.cases(sundsvall, organisationNumber: first)?.count == 2
+                }
+            }
+            #expect(try await warm())
+            // Once more after the two writes' announcements have surely arrived, so none of them empties what follows.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await warm())
+
+            // P-1 gets a new flow id and moves to another organisation.
+            try await submit(
+                try event(
+                    "P-1", "KOMP", "2024-05-02T10:00:00Z", ["flowInstanceId": .string("F-2"), "organisationNumber": .string(second)]),
+                to: writer)
+            let start = ContinuousClock.now
+            while store.cache?.cases(sundsvall, organisationNumber: first) != nil && ContinuousClock.now - start < .seconds(1) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(store.cache?.cases(sundsvall, organisationNumber: first) == nil)  // the list it left
+            #expect(store.cache?.record(sundsvall, "F-1", .flowOrExternalId) == nil)  // its old flow id
+            #expect(store.cache?.record(sundsvall, "P-2", .externalId)?.rawStatus == "ANM")  // its neighbour, still cached
+            #expect(try await store.caseRecord(tenant: sundsvall, flowInstanceOrExternalId: "F-1") == nil)
+            #expect(try await store.caseRecord(tenant: sundsvall, flowInstanceOrExternalId: "F-2")?.rawStatus == "KOMP")
+            #expect(try await store.cases(tenant: sundsvall, organisationNumber: first).map(\.externalCaseId) == ["P-2"])
+            #expect(try await store.cases(tenant: sundsvall, organisationNumber: second).map(\.externalCaseId) == ["P-1"])
         }
     }
 
