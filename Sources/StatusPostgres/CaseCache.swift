@@ -21,7 +21,7 @@ import Synchronization
 ///
 /// A read only caches what it read if no invalidation of its tenant happened meanwhile (a
 /// generation check), so a read racing a write cannot leave the old record behind. Entries also
-/// expire after `timeToLive`, which bounds what a lost notification (a process killed between
+/// expire after about `timeToLive`, which bounds what a lost notification (a process killed between
 /// its commit and its announcement) could leave stale.
 public final class CaseCache: Sendable {
     struct Entry<Value: Sendable>: Sendable {
@@ -160,13 +160,20 @@ public final class CaseCache: Sendable {
 
     private func store(_ records: [CaseRecord], _ tenant: TenantID, under key: Key, generation: UInt64) {
         if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
-        let expires = ContinuousClock.now.advanced(by: timeToLive)
+        let expires = ContinuousClock.now.advanced(by: expiry())
         let added = buckets.withLock { buckets -> Int in
             guard (buckets[tenant]?.generation ?? 0) == generation else { return 0 }
             // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.
             return buckets[tenant, default: Bucket()].store(records, expires: expires, under: key)
         }
         if added > 0 { entries.add(added, ordering: .relaxed) }
+    }
+
+    /// How long an entry stored now lives: `timeToLive`, less up to a tenth at random, so that
+    /// entries cached together (a warm-up, a burst of polling) do not all expire in the same moment
+    /// and send their reads to the database at once.
+    func expiry() -> Duration {
+        timeToLive - timeToLive * Double.random(in: 0..<0.1)
     }
 
     /// Forgets what `changes` may have changed among `tenant`'s cases.

@@ -19,6 +19,15 @@ struct CaseCacheTests {
             withdrawnAt: nil)
     }
 
+    @Test("entries live between nine tenths of the time to live and all of it, not all alike")
+    func spreadExpiry() {
+        let cache = CaseCache(timeToLive: .seconds(60))
+        let lifetimes = (0..<1_000).map { _ in cache.expiry() }
+        #expect(lifetimes.allSatisfy { $0 >= .seconds(54) && $0 <= .seconds(60) })
+        #expect(Set(lifetimes).count > 900)
+        #expect(lifetimes.contains { $0 < .seconds(55) } && lifetimes.contains { $0 > .seconds(59) })
+    }
+
     @Test("a write forgets the entries that may show its case, old ids and old organisation included, and keeps the rest")
     func perCaseInvalidation() {
         let cache = CaseCache()
