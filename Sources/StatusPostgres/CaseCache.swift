@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import StatusCore
@@ -183,7 +184,7 @@ public final class CaseCache: Sendable {
             buckets[tenant, default: Bucket()].generation &+= 1
             return buckets[tenant, default: Bucket()].forget(changes)
         }
-        entries.subtract(removed, ordering: .relaxed)
+        forgotten("cases", entries.subtract(removed, ordering: .relaxed).newValue)
     }
 
     /// Forgets every case of `tenant`.
@@ -193,7 +194,7 @@ public final class CaseCache: Sendable {
             buckets[tenant] = Bucket(generation: old.generation &+ 1)
             return old.count
         }
-        entries.subtract(removed, ordering: .relaxed)
+        forgotten("tenant", entries.subtract(removed, ordering: .relaxed).newValue)
     }
 
     /// Forgets everything (the notification connection was lost: announcements may have been missed).
@@ -202,6 +203,14 @@ public final class CaseCache: Sendable {
             for tenant in Array(buckets.keys) { buckets[tenant] = Bucket(generation: buckets[tenant]!.generation &+ 1) }
         }
         entries.store(0, ordering: .relaxed)
+        forgotten("all", 0)
+    }
+
+    /// Counts an invalidation of `scope` and records how many entries are left (both off the read path).
+    private func forgotten(_ scope: String, _ left: Int) {
+        // Made each time, not kept: a handle made before the metrics system is bootstrapped would count nowhere.
+        Counter(label: "statusbro_case_cache_invalidations_total", dimensions: [("scope", scope)]).increment()
+        Gauge(label: "statusbro_case_cache_entries").record(left)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import PostgresNIO
 import StatusCore
 
@@ -35,6 +36,7 @@ extension PostgresStatusStore {
 
     public func cases(tenant: TenantID, organisationNumber: String) async throws -> [CaseRecord] {
         if let cached = cache?.cases(tenant, organisationNumber: organisationNumber) { return cached }
+        if cache != nil { Self.countMiss("organisation") }
         let generation = cache?.generation(tenant)
         try gate.enter()
         defer { gate.leave() }
@@ -65,10 +67,16 @@ extension PostgresStatusStore {
     {
         guard let cache else { return try await firstCase(query(), tenant: tenant) }
         if let record = cache.record(tenant, id, lookup) { return record }
+        Self.countMiss("case")
         let generation = cache.generation(tenant)
         let record = try await firstCase(query(), tenant: tenant)
         if let record { cache.store(record, tenant, id, lookup, generation: generation) }
         return record
+    }
+
+    /// Counts a read the case cache could not answer, which goes to the database.
+    private static func countMiss(_ read: String) {
+        Counter(label: "statusbro_case_cache_misses_total", dimensions: [("read", read)]).increment()
     }
 
     private func firstCase(_ query: PostgresQuery, tenant: TenantID) async throws -> CaseRecord? {

@@ -26,6 +26,10 @@ struct MetricsTests {
             #expect(text.contains(#"statusbro_rules_version{tenant="sundsvall"} 1.0"#))
             #expect(text.contains(#"statusbro_dead_letters_pending{tenant="sundsvall"}"#))
             #expect(text.contains(#"statusbro_feed_entries_written_total{reason="event"} "#))
+            // The case cache: the list read went to the database, and the event forgot just its case.
+            #expect(text.contains(#"statusbro_case_cache_misses_total{read="organisation"} "#))
+            #expect(text.contains(#"statusbro_case_cache_invalidations_total{scope="cases"} "#))
+            #expect(text.contains("statusbro_case_cache_entries "))
             // Routes are labelled by pattern: no identifier or identity number becomes a label.
             #expect(!text.contains("5564900008") && !text.contains("M-1"))
         }
