@@ -38,7 +38,7 @@ public final class CaseCache: Sendable {
 
     /// Where an entry is kept.
     enum Key: Hashable, Sendable {
-        case record(Lookup, String)
+        case record(Lookup, ExactText)
         case organisation(String)
     }
 
@@ -47,8 +47,8 @@ public final class CaseCache: Sendable {
         // One case is kept as a one-element array, the form a read answers with: handing it out is
         // one reference (not a copy of the record's strings), and a reader can tell it is the same
         // array as before without comparing the records (the hot reads' encoded bodies).
-        var byExternalId: [String: Entry<[CaseRecord]>] = [:]
-        var byFlowOrExternalId: [String: Entry<[CaseRecord]>] = [:]
+        var byExternalId: [ExactText: Entry<[CaseRecord]>] = [:]
+        var byFlowOrExternalId: [ExactText: Entry<[CaseRecord]>] = [:]
         /// An organisation's live cases, as `statuses` lists them; one entry however many cases.
         var byOrganisation: [String: Entry<[CaseRecord]>] = [:]
         /// Where each case's records were cached. It may name entries since replaced by another
@@ -105,7 +105,20 @@ public final class CaseCache: Sendable {
         }
     }
 
-    private let buckets = Mutex<[TenantID: Bucket]>([:])
+    /// The tenants' buckets, and an epoch that `invalidateAll` moves on (so that a read of a
+    /// tenant that had no bucket yet cannot cache what it read before either).
+    private struct State {
+        var epoch: UInt64 = 0
+        var buckets: [TenantID: Bucket] = [:]
+    }
+
+    /// What a read takes before it reads the database, and hands to `store`.
+    struct Generation: Equatable {
+        var epoch: UInt64
+        var tenant: UInt64
+    }
+
+    private let state = Mutex(State())
     private let entries = Atomic<Int>(0)
     let timeToLive: Duration
     let capacity: Int
@@ -123,11 +136,12 @@ public final class CaseCache: Sendable {
     /// The case as cached, as a one-element array.
     func records(_ tenant: TenantID, _ id: String, _ lookup: Lookup) -> [CaseRecord]? {
         let now = ContinuousClock.now
-        return buckets.withLock { buckets in
+        let key = ExactText(id)
+        return state.withLock { state in
             let entry: Entry<[CaseRecord]>? =
                 switch lookup {
-                case .externalId: buckets[tenant]?.byExternalId[id]
-                case .flowOrExternalId: buckets[tenant]?.byFlowOrExternalId[id]
+                case .externalId: state.buckets[tenant]?.byExternalId[key]
+                case .flowOrExternalId: state.buckets[tenant]?.byFlowOrExternalId[key]
                 }
             guard let entry, entry.expires > now else { return nil }
             return entry.value
@@ -137,35 +151,35 @@ public final class CaseCache: Sendable {
     /// An organisation's live cases, as cached.
     func cases(_ tenant: TenantID, organisationNumber: String) -> [CaseRecord]? {
         let now = ContinuousClock.now
-        return buckets.withLock { buckets in
-            guard let entry = buckets[tenant]?.byOrganisation[organisationNumber], entry.expires > now else { return nil }
+        return state.withLock { state in
+            guard let entry = state.buckets[tenant]?.byOrganisation[organisationNumber], entry.expires > now else { return nil }
             return entry.value
         }
     }
 
     /// The tenant's generation: take it before reading the database, and pass it to `store`.
-    func generation(_ tenant: TenantID) -> UInt64 {
-        buckets.withLock { $0[tenant]?.generation ?? 0 }
+    func generation(_ tenant: TenantID) -> Generation {
+        state.withLock { Generation(epoch: $0.epoch, tenant: $0.buckets[tenant]?.generation ?? 0) }
     }
 
     /// Caches what a read found, unless the tenant was invalidated since `generation` was taken.
-    func store(_ record: CaseRecord, _ tenant: TenantID, _ id: String, _ lookup: Lookup, generation: UInt64) {
-        store([record], tenant, under: .record(lookup, id), generation: generation)
+    func store(_ record: CaseRecord, _ tenant: TenantID, _ id: String, _ lookup: Lookup, generation: Generation) {
+        store([record], tenant, under: .record(lookup, ExactText(id)), generation: generation)
     }
 
     /// Caches an organisation's live cases, unless the tenant was invalidated since `generation`
     /// was taken.
-    func store(_ records: [CaseRecord], _ tenant: TenantID, organisationNumber: String, generation: UInt64) {
+    func store(_ records: [CaseRecord], _ tenant: TenantID, organisationNumber: String, generation: Generation) {
         store(records, tenant, under: .organisation(organisationNumber), generation: generation)
     }
 
-    private func store(_ records: [CaseRecord], _ tenant: TenantID, under key: Key, generation: UInt64) {
+    private func store(_ records: [CaseRecord], _ tenant: TenantID, under key: Key, generation: Generation) {
         if entries.load(ordering: .relaxed) >= capacity { invalidateAll() }
         let expires = ContinuousClock.now.advanced(by: expiry())
-        let added = buckets.withLock { buckets -> Int in
-            guard (buckets[tenant]?.generation ?? 0) == generation else { return 0 }
+        let added = state.withLock { state -> Int in
+            guard state.epoch == generation.epoch, (state.buckets[tenant]?.generation ?? 0) == generation.tenant else { return 0 }
             // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.
-            return buckets[tenant, default: Bucket()].store(records, expires: expires, under: key)
+            return state.buckets[tenant, default: Bucket()].store(records, expires: expires, under: key)
         }
         if added > 0 { entries.add(added, ordering: .relaxed) }
     }
@@ -179,19 +193,19 @@ public final class CaseCache: Sendable {
 
     /// Forgets what `changes` may have changed among `tenant`'s cases.
     public func invalidate(_ tenant: TenantID, _ changes: CaseChanges) {
-        let removed = buckets.withLock { buckets -> Int in
+        let removed = state.withLock { state -> Int in
             // A read of the tenant in flight now may have read a case before this write: it must not cache it.
-            buckets[tenant, default: Bucket()].generation &+= 1
-            return buckets[tenant, default: Bucket()].forget(changes)
+            state.buckets[tenant, default: Bucket()].generation &+= 1
+            return state.buckets[tenant, default: Bucket()].forget(changes)
         }
         forgotten("cases", entries.subtract(removed, ordering: .relaxed).newValue)
     }
 
     /// Forgets every case of `tenant`.
     public func invalidate(_ tenant: TenantID) {
-        let removed = buckets.withLock { buckets -> Int in
-            let old = buckets.removeValue(forKey: tenant) ?? Bucket()
-            buckets[tenant] = Bucket(generation: old.generation &+ 1)
+        let removed = state.withLock { state -> Int in
+            let old = state.buckets.removeValue(forKey: tenant) ?? Bucket()
+            state.buckets[tenant] = Bucket(generation: old.generation &+ 1)
             return old.count
         }
         forgotten("tenant", entries.subtract(removed, ordering: .relaxed).newValue)
@@ -199,8 +213,9 @@ public final class CaseCache: Sendable {
 
     /// Forgets everything (the notification connection was lost: announcements may have been missed).
     public func invalidateAll() {
-        buckets.withLock { buckets in
-            for tenant in Array(buckets.keys) { buckets[tenant] = Bucket(generation: buckets[tenant]!.generation &+ 1) }
+        state.withLock { state in
+            state.epoch &+= 1
+            state.buckets.removeAll()
         }
         entries.store(0, ordering: .relaxed)
         forgotten("all", 0)
@@ -214,12 +229,26 @@ public final class CaseCache: Sendable {
     }
 }
 
+/// Text compared byte for byte, as PostgreSQL compares ids, where Swift's `String` compares
+/// canonically equivalent texts as equal ("K" and the Kelvin sign "K"): a case cached under one id
+/// must never answer for another.
+public struct ExactText: Hashable, Sendable {
+    public let text: String
+
+    public init(_ text: String) { self.text = text }
+
+    public static func == (left: ExactText, right: ExactText) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
+
+    // Texts equal byte for byte are the same `String`, so its hash agrees with `==`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+}
+
 /// What committed writes changed among one tenant's cases, as the caches need to know it: the
 /// cases, and their ids and organisations as written.
 public struct CaseChanges: Sendable, Equatable {
     public var caseIds: Set<UUID> = []
     /// External case ids and flow instance ids.
-    public var ids: Set<String> = []
+    public var ids: Set<ExactText> = []
     public var organisations: Set<String> = []
 
     public init() {}
@@ -229,8 +258,8 @@ public struct CaseChanges: Sendable, Equatable {
     /// Adds a written case as it is now.
     mutating func insert(_ record: CaseRecord) {
         caseIds.insert(record.caseId)
-        ids.insert(record.externalCaseId)
-        if let flow = record.flowInstanceId { ids.insert(flow) }
+        ids.insert(ExactText(record.externalCaseId))
+        if let flow = record.flowInstanceId { ids.insert(ExactText(flow)) }
         if let organisation = record.organisationNumber { organisations.insert(organisation) }
     }
 }
@@ -267,8 +296,8 @@ enum CaseInvalidation: Sendable, Equatable {
     func payload(_ tenant: TenantID) -> String {
         guard case .cases(let changes) = self, !isLarge else { return tenant.rawValue }
         let payload = Payload(
-            tenant: tenant.rawValue, cases: changes.caseIds.sorted { $0.uuidString < $1.uuidString }, ids: changes.ids.sorted(),
-            organisations: changes.organisations.sorted())
+            version: Payload.currentVersion, tenant: tenant.rawValue, cases: changes.caseIds.sorted { $0.uuidString < $1.uuidString },
+            ids: changes.ids.map(\.text).sorted(), organisations: changes.organisations.sorted())
         // Ids may be up to 200 bytes each, so 40 cases do not always fit: a payload that would not
         // forgets the whole tenant instead.
         guard let data = try? JSONEncoder().encode(payload), data.count < 7_900, let text = String(data: data, encoding: .utf8) else {
@@ -283,14 +312,18 @@ enum CaseInvalidation: Sendable, Equatable {
         guard let decoded = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)), let tenant = TenantID(decoded.tenant) else {
             return nil
         }
+        // A later version's announcement may mean more than this one reads into it: forget the tenant.
+        guard decoded.version == Payload.currentVersion else { return (tenant, .tenant) }
         var changes = CaseChanges()
         changes.caseIds = Set(decoded.cases)
-        changes.ids = Set(decoded.ids)
+        changes.ids = Set(decoded.ids.map(ExactText.init))
         changes.organisations = Set(decoded.organisations)
         return (tenant, .cases(changes))
     }
 
     private struct Payload: Codable {
+        static let currentVersion = 1
+        var version: Int
         var tenant: String
         var cases: [UUID]
         var ids: [String]
@@ -328,19 +361,26 @@ public final class CaseChangeAnnouncer: Service {
             for await _ in self.wakes {
                 // Gather what a burst of writes announces into one statement.
                 try? await Task.sleep(for: .milliseconds(2))
-                let payloads = self.pending.withLock { pending in
-                    defer { pending.removeAll() }
-                    return pending.map { tenant, change in change.payload(tenant) }
-                }
-                guard !payloads.isEmpty else { continue }
-                do {
-                    _ = try await self.client.rows(
-                        "SELECT pg_notify('statusbro_cases', p) FROM unnest(\(payloads)::text[]) AS p", logger: self.logger)
-                } catch {
-                    // The other processes' caches expire anyway; say so and go on.
-                    self.logger.warning("could not announce changed cases", metadata: ["error": "\(error)"])
-                }
+                await self.flush()
             }
+        }
+        // Shutting down (the pool stops after this service): what the last writes changed still goes out.
+        await flush()
+    }
+
+    /// Sends what is pending now. A command that writes without running the announcer calls it
+    /// before it ends (`PostgresBackend.withClientRunning`).
+    public func flush() async {
+        let payloads = pending.withLock { pending in
+            defer { pending.removeAll() }
+            return pending.map { tenant, change in change.payload(tenant) }
+        }
+        guard !payloads.isEmpty else { return }
+        do {
+            _ = try await client.rows("SELECT pg_notify('statusbro_cases', p) FROM unnest(\(payloads)::text[]) AS p", logger: logger)
+        } catch {
+            // The other processes' caches expire anyway; say so and go on.
+            logger.warning("could not announce changed cases", metadata: ["error": "\(error)"])
         }
     }
 }

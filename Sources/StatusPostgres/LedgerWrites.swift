@@ -150,7 +150,7 @@ enum LedgerWrites {
             guard case .apply(let applied, _) = write.effect, applied.event.applied else { continue }
             changes.insert(applied.caseRecord)
             // The case the decision was made on, by the id its row is written under.
-            if let externalCaseId = write.externalCaseId { changes.ids.insert(externalCaseId) }
+            if let externalCaseId = write.externalCaseId { changes.ids.insert(ExactText(externalCaseId)) }
         }
         return changes.isEmpty ? nil : changes
     }

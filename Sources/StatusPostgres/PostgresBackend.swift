@@ -51,6 +51,21 @@ public struct PostgresBackend: Sendable {
     /// Announces this process's case changes to the others.
     public let announcer: CaseChangeAnnouncer
 
+    /// Runs `body` while the pool runs, for a command that writes and then ends: what it changed is
+    /// announced to the running servers before this returns, whether or not `body` succeeded.
+    public func withClientRunning<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await withPostgresClientRunning(client) {
+            do {
+                let result = try await body()
+                await announcer.flush()
+                return result
+            } catch {
+                await announcer.flush()
+                throw error
+            }
+        }
+    }
+
     /// The long-lived services to run, in dependency order: the pool, then the announcer and the listener.
     public var backgroundServices: [any Service] { [client, announcer, listener] }
 }

@@ -13,6 +13,9 @@ extension PostgresStatusStore {
                 RecordChangesStatement(tenant: tenant.rawValue, changes: LedgerWrites.json(writes)), tenant: tenant, logger: logger)
             report = try LedgerWrites.report(rows)
         } catch {
+            // The call may have committed before it failed (the connection lost while answering):
+            // forgetting what it would have changed costs a database read, keeping it a stale one.
+            if let changes = LedgerWrites.caseChanges(writes) { casesChanged(tenant, .cases(changes)) }
             throw Self.translate(error)
         }
         if report.written {

@@ -44,11 +44,12 @@ public struct PostgresStatusStore: StatusStore, APIKeyStore {
         tenant: TenantID, _ body: @Sendable (any TenantTransaction) async throws -> T
     ) async throws -> T {
         let effects = TransactionEffects()
-        let result = try await withTenantConnection(tenant) { connection in
+        // Also when it failed: a COMMIT the server applied may still fail here (the connection lost
+        // before its answer), and forgetting too much only costs database reads.
+        defer { if let change = effects.casesChanged.withLock({ $0 }) { casesChanged(tenant, change) } }
+        return try await withTenantConnection(tenant) { connection in
             try await body(PostgresTenantTransaction(connection: connection, tenant: tenant, logger: logger, effects: effects))
         }
-        if let change = effects.casesChanged.withLock({ $0 }) { casesChanged(tenant, change) }
-        return result
     }
 
     /// Runs `body` on a pooled connection inside a transaction bound to `tenant`.

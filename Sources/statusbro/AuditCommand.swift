@@ -60,7 +60,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             let logger = runtime.logger
             let results = try await runtime.withDatabase { settings in
                 let backend = try PostgresBackend(settings: settings, logger: logger)
-                return try await withPostgresClientRunning(backend.client) {
+                return try await backend.withClientRunning {
                     try await backend.services.loader.reload(tenant)
                     let snapshot = try backend.services.registry.serving(tenant)
                     if let id { return [try await backend.services.deadLetters.replay(id: id, tenant: tenant, snapshot: snapshot)] }

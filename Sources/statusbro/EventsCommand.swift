@@ -37,7 +37,7 @@ struct EventsCommand: AsyncParsableCommand {
             let logger = runtime.logger
             let summary = try await runtime.withDatabase { settings in
                 let backend = try PostgresBackend(settings: settings, logger: logger)
-                return try await withPostgresClientRunning(backend.client) {
+                return try await backend.withClientRunning {
                     try await backend.services.loader.reload(tenant)
                     guard let snapshot = backend.services.registry.snapshot(for: tenant) else {
                         throw CommandFailure("tenant '\(tenant)' has no published rules in this database")

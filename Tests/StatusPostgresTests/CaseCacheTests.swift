@@ -19,6 +19,32 @@ struct CaseCacheTests {
             withdrawnAt: nil)
     }
 
+    @Test("a read that raced the loss of the notification connection does not cache, even for a tenant with nothing cached yet")
+    func epochs() {
+        let cache = CaseCache()
+        let generation = cache.generation(sundsvall)  // no entry of sundsvall's exists yet
+        cache.invalidateAll()
+        cache.store(record("ANM"), sundsvall, "C-1", .externalId, generation: generation)
+        #expect(cache.record(sundsvall, "C-1", .externalId) == nil)
+    }
+
+    @Test("ids are compared byte for byte, as PostgreSQL compares them, not as canonically equivalent text")
+    func exactIds() {
+        let cache = CaseCache()
+        cache.store(record("ANM", id: "K-1"), sundsvall, "K-1", .externalId, generation: cache.generation(sundsvall))
+        #expect("\u{212A}-1" == "K-1")  // the Kelvin sign: Swift's strings call them equal
+        #expect(cache.record(sundsvall, "\u{212A}-1", .externalId) == nil)
+        #expect(cache.record(sundsvall, "K-1", .externalId)?.externalCaseId == "K-1")
+        let composed = "\u{E9}-2"
+        let decomposed = "e\u{301}-2"
+        cache.store(record("ANM", id: composed), sundsvall, composed, .flowOrExternalId, generation: cache.generation(sundsvall))
+        #expect(cache.record(sundsvall, decomposed, .flowOrExternalId) == nil)
+        var changes = CaseChanges()
+        changes.insert(record("KOMP", id: decomposed))
+        cache.invalidate(sundsvall, changes)  // another case: the composed one stays
+        #expect(cache.record(sundsvall, composed, .flowOrExternalId) != nil)
+    }
+
     @Test("entries live between nine tenths of the time to live and all of it, not all alike")
     func spreadExpiry() {
         let cache = CaseCache(timeToLive: .seconds(60))
@@ -91,6 +117,9 @@ struct CaseCacheTests {
         #expect(CaseInvalidation.cases(long).payload(sundsvall) == "sundsvall")  // would not fit in a NOTIFY
 
         #expect(CaseInvalidation.parse("{\"tenant\":\"sundsvall\"}") == nil)
+        // A later version's announcement: understood as the whole tenant.
+        let later = #"{"version":2,"tenant":"sundsvall","cases":[],"ids":[],"organisations":[],"more":[]}"#
+        #expect(CaseInvalidation.parse(later)?.0 == sundsvall && CaseInvalidation.parse(later)?.1 == .tenant)
         #expect(CaseInvalidation.parse("not a tenant") == nil)
     }
 

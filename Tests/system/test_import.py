@@ -70,6 +70,29 @@ def test_import_reports_every_line_and_running_it_again_changes_nothing(tmp_path
     assert psql(url, "SELECT count(*) FROM dead_letters WHERE state = 'pending'") == "3"
 
 
+def test_a_running_server_shows_what_an_import_changed_at_once(tmp_path, server_factory):
+    """The import command announces its changes like a server does: a running server's cached
+    reads show them at once, not when the cache expires a minute later."""
+    url = database_url()
+    env = {"DATABASE_URL": url}
+    run(["tenants", "import"], env=env)
+    server = server_factory(env=env, name="cached")
+    server.wait_healthy()
+    writer = create_key("sundsvall", "byggr", env)
+    portal = create_key("sundsvall", "oep-portal", env)
+    assert server.post("/api/v1/events", writer, json=json.loads(line("CLI-1", "ANM", 1))).status_code == 201
+    assert server.post("/api/v1/events", writer, json=json.loads(line("CLI-2", "ANM", 2))).status_code == 201
+    for _ in range(3):  # the first read fills the cache, the others are answered from it
+        assert server.get("/casestatus/1.0/CLI-1/status", portal).json()["status"] == "Inskickat"
+
+    source = tmp_path / "later.ndjson"
+    source.write_text(line("CLI-1", "KOMP", 3) + "\n")
+    assert "1 events: 1 accepted" in run(["events", "import", str(source), "--tenant", "sundsvall"], env=env).stdout
+    shown = eventually(lambda: server.get("/casestatus/1.0/CLI-1/status", portal).json()["status"] == "Väntar på komplettering",
+                       timeout=5)
+    assert shown, "the server kept the case it had cached"
+
+
 def test_import_explains_a_missing_file_and_an_unknown_tenant(tmp_path):
     env = {"DATABASE_URL": database_url()}
     missing = run(["events", "import", str(tmp_path / "nope.ndjson"), "--tenant", "sundsvall"], env=env, check=False)
