@@ -17,8 +17,9 @@ import Synchronization
 /// An event's write forgets only the entries it may have changed (`CaseChanges`): every entry that
 /// holds one of its cases (found through `keysByCase`, which is how a case's old flow id or old
 /// organisation is found), and every entry asked for by one of the case's ids or organisation as
-/// they are now (which is how a new case, or a case that now wins a lookup, is found). Anything
-/// else — a rules release, an erasure, a batch too large to announce — forgets its whole tenant.
+/// they are now (which is how a new case, or a case that now wins a lookup, is found). A rules
+/// release or an erasure forgets its whole tenant, and so does, in the other processes, a write of
+/// more cases than an announcement names (`CaseInvalidation.largestAnnounced`).
 ///
 /// A read only caches what it read if no invalidation of its tenant happened meanwhile (a
 /// generation check), so a read racing a write cannot leave the old record behind. Entries also
@@ -192,7 +193,7 @@ public final class CaseCache: Sendable {
     }
 
     /// Forgets what `changes` may have changed among `tenant`'s cases.
-    public func invalidate(_ tenant: TenantID, _ changes: CaseChanges) {
+    func invalidate(_ tenant: TenantID, _ changes: CaseChanges) {
         let removed = state.withLock { state -> Int in
             // A read of the tenant in flight now may have read a case before this write: it must not cache it.
             state.buckets[tenant, default: Bucket()].generation &+= 1
@@ -225,33 +226,32 @@ public final class CaseCache: Sendable {
     private func forgotten(_ scope: String, _ left: Int) {
         // Made each time, not kept: a handle made before the metrics system is bootstrapped would count nowhere.
         Counter(label: "statusbro_case_cache_invalidations_total", dimensions: [("scope", scope)]).increment()
-        Gauge(label: "statusbro_case_cache_entries").record(left)
+        // The count is kept beside the lock, so a store racing an invalidateAll can leave it off by a few.
+        Gauge(label: "statusbro_case_cache_entries").record(max(0, left))
     }
 }
 
 /// Text compared byte for byte, as PostgreSQL compares ids, where Swift's `String` compares
 /// canonically equivalent texts as equal ("K" and the Kelvin sign "K"): a case cached under one id
 /// must never answer for another.
-public struct ExactText: Hashable, Sendable {
-    public let text: String
+struct ExactText: Hashable, Sendable {
+    let text: String
 
-    public init(_ text: String) { self.text = text }
+    init(_ text: String) { self.text = text }
 
-    public static func == (left: ExactText, right: ExactText) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
+    static func == (left: ExactText, right: ExactText) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
 
     // Texts equal byte for byte are the same `String`, so its hash agrees with `==`.
-    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }
 
 /// What committed writes changed among one tenant's cases, as the caches need to know it: the
 /// cases, and their ids and organisations as written.
-public struct CaseChanges: Sendable, Equatable {
-    public var caseIds: Set<UUID> = []
+struct CaseChanges: Sendable, Equatable {
+    var caseIds: Set<UUID> = []
     /// External case ids and flow instance ids.
-    public var ids: Set<ExactText> = []
-    public var organisations: Set<String> = []
-
-    public init() {}
+    var ids: Set<ExactText> = []
+    var organisations: Set<String> = []
 
     var isEmpty: Bool { caseIds.isEmpty && ids.isEmpty && organisations.isEmpty }
 
