@@ -123,6 +123,9 @@ public final class CaseCache: Sendable {
     private let entries = Atomic<Int>(0)
     let timeToLive: Duration
     let capacity: Int
+    /// Names this cache in its process's announcements, so that it can tell its own when they come
+    /// back (it forgot what they name already, at the commit).
+    public let origin = UUID()
 
     /// A cache keeping entries for `timeToLive` at most, and at most `capacity` of them.
     public init(timeToLive: Duration = .seconds(60), capacity: Int = 200_000) {
@@ -182,7 +185,7 @@ public final class CaseCache: Sendable {
             // Mutate in place: copying the bucket out and back would copy its dictionaries on every store.
             return state.buckets[tenant, default: Bucket()].store(records, expires: expires, under: key)
         }
-        if added > 0 { entries.add(added, ordering: .relaxed) }
+        if added > 0 { Gauge(label: "statusbro_case_cache_entries").record(entries.add(added, ordering: .relaxed).newValue) }
     }
 
     /// How long an entry stored now lives: `timeToLive`, less up to a tenth at random, so that
@@ -293,10 +296,11 @@ enum CaseInvalidation: Sendable, Equatable {
 
     /// The announcement's `NOTIFY` payload: the tenant's id alone for the whole tenant (as every
     /// version sends it), else a JSON object naming the changes.
-    func payload(_ tenant: TenantID) -> String {
+    func payload(_ tenant: TenantID, origin: UUID) -> String {
         guard case .cases(let changes) = self, !isLarge else { return tenant.rawValue }
         let payload = Payload(
-            version: Payload.currentVersion, tenant: tenant.rawValue, cases: changes.caseIds.sorted { $0.uuidString < $1.uuidString },
+            version: Payload.currentVersion, origin: origin, tenant: tenant.rawValue,
+            cases: changes.caseIds.sorted { $0.uuidString < $1.uuidString },
             ids: changes.ids.map(\.text).sorted(), organisations: changes.organisations.sorted())
         // Ids may be up to 200 bytes each, so 40 cases do not always fit: a payload that would not
         // forgets the whole tenant instead.
@@ -306,24 +310,33 @@ enum CaseInvalidation: Sendable, Equatable {
         return text
     }
 
-    /// The tenant and what it should forget, from an announcement's payload (`nil`: not understood).
-    static func parse(_ payload: String) -> (TenantID, CaseInvalidation)? {
-        if let tenant = TenantID(payload) { return (tenant, .tenant) }
-        guard let decoded = try? JSONDecoder().decode(Payload.self, from: Data(payload.utf8)), let tenant = TenantID(decoded.tenant) else {
-            return nil
-        }
+    /// The tenant and what it should forget, from an announcement's payload (`nil`: not understood),
+    /// and the cache whose process sent it (`nil`: not said).
+    static func parse(_ payload: String) -> (TenantID, CaseInvalidation, origin: UUID?)? {
+        if let tenant = TenantID(payload) { return (tenant, .tenant, nil) }
+        let data = Data(payload.utf8)
+        guard let header = try? JSONDecoder().decode(Header.self, from: data), let tenant = TenantID(header.tenant) else { return nil }
         // A later version's announcement may mean more than this one reads into it: forget the tenant.
-        guard decoded.version == Payload.currentVersion else { return (tenant, .tenant) }
+        guard header.version == Payload.currentVersion, let decoded = try? JSONDecoder().decode(Payload.self, from: data) else {
+            return (tenant, .tenant, nil)
+        }
         var changes = CaseChanges()
         changes.caseIds = Set(decoded.cases)
         changes.ids = Set(decoded.ids.map(ExactText.init))
         changes.organisations = Set(decoded.organisations)
-        return (tenant, .cases(changes))
+        return (tenant, .cases(changes), decoded.origin)
+    }
+
+    /// What every version's announcement begins with.
+    private struct Header: Codable {
+        var version: Int
+        var tenant: String
     }
 
     private struct Payload: Codable {
         static let currentVersion = 1
         var version: Int
+        var origin: UUID
         var tenant: String
         var cases: [UUID]
         var ids: [String]
@@ -339,10 +352,13 @@ public final class CaseChangeAnnouncer: Service {
     private let wakes: AsyncStream<Void>
     let client: PrimaryPool
     let logger: Logger
+    /// The cache of this process whose writes it announces (`CaseCache.origin`).
+    let origin: UUID
 
-    /// An announcer sending through `client`.
-    public init(client: PrimaryPool, logger: Logger) {
+    /// An announcer sending through `client` for the cache named `origin`.
+    public init(client: PrimaryPool, origin: UUID, logger: Logger) {
         self.client = client
+        self.origin = origin
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -373,7 +389,7 @@ public final class CaseChangeAnnouncer: Service {
     public func flush() async {
         let payloads = pending.withLock { pending in
             defer { pending.removeAll() }
-            return pending.map { tenant, change in change.payload(tenant) }
+            return pending.map { tenant, change in change.payload(tenant, origin: origin) }
         }
         guard !payloads.isEmpty else { return }
         do {

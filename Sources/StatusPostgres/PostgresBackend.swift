@@ -22,7 +22,7 @@ public struct PostgresBackend: Sendable {
     ) throws {
         let client = PrimaryPool(settings: settings, logger: logger)
         let cache = CaseCache()
-        let announcer = CaseChangeAnnouncer(client: client, logger: logger)
+        let announcer = CaseChangeAnnouncer(client: client, origin: cache.origin, logger: logger)
         let store = PostgresStatusStore(
             pool: client, maximumPendingOperations: settings.maximumPendingOperations, cache: cache, announcer: announcer, logger: logger)
         let listenerState = RulesListener.State()

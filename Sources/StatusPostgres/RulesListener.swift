@@ -109,8 +109,10 @@ public struct RulesListener: Service {
                     cases?.invalidateAll()
                     for try await notification in notifications {
                         switch CaseInvalidation.parse(notification.payload) {
-                        case (let tenant, .cases(let changes))?: cases?.invalidate(tenant, changes)
-                        case (let tenant, .tenant)?: cases?.invalidate(tenant)
+                        case (_, .cases, let origin)? where origin == cases?.origin:
+                            break  // this process's own, forgotten at its commit
+                        case (let tenant, .cases(let changes), _)?: cases?.invalidate(tenant, changes)
+                        case (let tenant, .tenant, _)?: cases?.invalidate(tenant)
                         case nil:
                             // From a newer version, perhaps: forgetting everything is always safe.
                             logger.warning("not understood: an announcement of changed cases")

@@ -101,22 +101,24 @@ struct CaseCacheTests {
         var changes = CaseChanges()
         changes.insert(record("ANM", id: "A", flow: "F-A", organisation: "5560360793"))
         let change = CaseInvalidation.cases(changes)
-        let announced = CaseInvalidation.parse(change.payload(sundsvall))
-        #expect(announced?.0 == sundsvall && announced?.1 == change)
-        #expect(CaseInvalidation.parse(CaseInvalidation.tenant.payload(sundsvall))?.1 == .tenant)
+        let origin = UUID()
+        let announced = CaseInvalidation.parse(change.payload(sundsvall, origin: origin))
+        #expect(announced?.0 == sundsvall && announced?.1 == change && announced?.origin == origin)
+        #expect(CaseInvalidation.parse(CaseInvalidation.tenant.payload(sundsvall, origin: origin))?.1 == .tenant)
         #expect(CaseInvalidation.parse("sundsvall")?.1 == .tenant)  // as earlier versions announce
 
         var many = CaseChanges()
         for index in 0...CaseInvalidation.largestAnnounced { many.insert(record("ANM", id: "K-\(index)")) }
-        #expect(CaseInvalidation.cases(many).payload(sundsvall) == "sundsvall")
+        #expect(CaseInvalidation.cases(many).payload(sundsvall, origin: origin) == "sundsvall")
         #expect(change.merged(with: .cases(many)).isLarge && change.merged(with: .tenant) == .tenant)
         var long = CaseChanges()
         for index in 0..<CaseInvalidation.largestAnnounced {
             long.insert(record("ANM", id: String(repeating: "x", count: 195) + "\(index)"))
         }
-        #expect(CaseInvalidation.cases(long).payload(sundsvall) == "sundsvall")  // would not fit in a NOTIFY
+        #expect(CaseInvalidation.cases(long).payload(sundsvall, origin: origin) == "sundsvall")  // would not fit in a NOTIFY
 
         #expect(CaseInvalidation.parse("{\"tenant\":\"sundsvall\"}") == nil)
+        #expect(CaseInvalidation.parse(#"{"version":1,"tenant":"sundsvall"}"#)?.1 == .tenant)  // version 1, but not all of it
         // A later version's announcement: understood as the whole tenant.
         let later = #"{"version":2,"tenant":"sundsvall","cases":[],"ids":[],"organisations":[],"more":[]}"#
         #expect(CaseInvalidation.parse(later)?.0 == sundsvall && CaseInvalidation.parse(later)?.1 == .tenant)
@@ -246,6 +248,38 @@ struct CaseCacheTests {
             #expect(try await store.caseRecord(tenant: sundsvall, flowInstanceOrExternalId: "F-2")?.rawStatus == "KOMP")
             #expect(try await store.cases(tenant: sundsvall, organisationNumber: first).map(\.externalCaseId) == ["P-2"])
             #expect(try await store.cases(tenant: sundsvall, organisationNumber: second).map(\.externalCaseId) == ["P-1"])
+        }
+    }
+
+    @Test("a process's own announcement, coming back to it, does not make it forget again")
+    func ownAnnouncements() async throws {
+        try await TestBackend.withBackend { writer in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let services: [any Service] = [writer.backend.announcer, writer.backend.listener]
+                for service in services {
+                    group.addTask { try await service.run() }
+                }
+                defer { group.cancelAll() }
+                let deadline = Date().addingTimeInterval(10)
+                while !writer.backend.listener.state.isConnected && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                try await Task.sleep(for: .milliseconds(100))  // the listener's first invalidateAll is behind us
+                let cache = try #require(writer.store.cache)
+                try await submit(try event("E-1", "ANM", "2024-05-01T10:00:00Z"), to: writer)
+                let afterCommit = cache.generation(sundsvall)
+                // Another process's announcement of the same kind is heard (the listener works)...
+                var changes = CaseChanges()
+                changes.insert(record("ANM", id: "E-2"))
+                _ = try await writer.backend.client.rows(
+                    "SELECT pg_notify('statusbro_cases', \(CaseInvalidation.cases(changes).payload(sundsvall, origin: UUID())))",
+                    logger: TestDatabase.logger)
+                let start = ContinuousClock.now
+                while cache.generation(sundsvall) == afterCommit && ContinuousClock.now - start < .seconds(2) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                try await Task.sleep(for: .milliseconds(300))  // anything else on its way arrives too
+                // ...and it bumped the generation once: the write's own announcement, sent before it, did not.
+                #expect(cache.generation(sundsvall).tenant == afterCommit.tenant + 1)
+            }
         }
     }
 
