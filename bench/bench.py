@@ -296,6 +296,8 @@ def warm_up(server, url, env, rounds=15):
 
 
 WRITES_PER_SECOND = int(os.environ.get("BENCH_WRITES_PER_SECOND", "10"))
+READ_ROUNDS = int(os.environ.get("BENCH_READ_ROUNDS", "3"))
+READ_SECONDS = int(os.environ.get("BENCH_READ_SECONDS", "10"))
 
 
 def read_while_writing(server, url, portal):
@@ -325,7 +327,7 @@ def read_while_writing(server, url, portal):
     thread.start()
     time.sleep(1)
     try:
-        result = wrk(server.base, READ_SCRIPT, env=env)
+        result = wrk(server.base, READ_SCRIPT, env=env, seconds=READ_SECONDS)
     finally:
         stop.set()
         thread.join()
@@ -352,27 +354,39 @@ def bench_read():
                               headers={"apikey": portal})
         assert sample.status_code == 200 and len(sample.content) > 20, sample.text
         nginx, nginx_base = nginx_server(len(sample.content))
-        ceiling = wrk(nginx_base, READ_SCRIPT, env=env)
+        # Rounds of nginx then Statusbro, alternating: on this shared machine either one's rate moves
+        # by a tenth from one moment to the next, and one window should not decide the figure.
+        rounds = []
+        for _ in range(READ_ROUNDS):
+            ceiling = wrk(nginx_base, READ_SCRIPT, env=env, seconds=READ_SECONDS)
+            warm_up_seconds = warm_up(server, url, env)
+            ours = wrk(server.base, READ_SCRIPT, env=env, seconds=READ_SECONDS)
+            rounds.append({"nginx": ceiling, "ours": ours, "ratio": ours["rps"] / ceiling["rps"], "warm": warm_up_seconds})
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait()
-        warm_up_seconds = warm_up(server, url, env)
-        ours = wrk(server.base, READ_SCRIPT, env=env)
-        ours_by_name[name] = ours
-        ratio = ours["rps"] / ceiling["rps"]
-        clean = ours["non2xx"] == 0 and not ours["socketErrors"]
+        median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+        ours_by_name[name] = median["ours"]
+        ratio = median["ratio"]
+        p99 = statistics.median(r["ours"]["p99"] for r in rounds)
+        non2xx = sum(r["ours"]["non2xx"] for r in rounds)
+        clean = non2xx == 0 and not any(r["ours"]["socketErrors"] for r in rounds)
         rows += [
-            (f"`{name}` reads: ratio to nginx serving a same-size static file", "≥ 0.5", f"{ratio:.2f}", ratio >= 0.5),
-            (f"`{name}` reads: p99 at {CONNECTIONS} connections, non-2xx", "< 5 ms, 0",
-             f"{ours['p99']:.2f} ms, {ours['non2xx']}", ours["p99"] < 5 and clean),
+            (f"`{name}` reads: ratio to nginx serving a same-size static file (median of {READ_ROUNDS} rounds)", "≥ 0.5",
+             f"{ratio:.2f}", ratio >= 0.5),
+            (f"`{name}` reads: p99 at {CONNECTIONS} connections (median of {READ_ROUNDS}), non-2xx", "< 5 ms, 0",
+             f"{p99:.2f} ms, {non2xx}", p99 < 5 and clean),
         ]
-        tables.append(f"""{what} ({len(sample.content)} bytes each):
+        lines = "\n".join(
+            f"| {index} | {r['nginx']['rps']:,.0f} | {r['nginx']['p99']:.2f} ms | {r['ours']['rps']:,.0f} | {r['ours']['p50']:.2f} ms"
+            f" | {r['ours']['p90']:.2f} ms | {r['ours']['p99']:.2f} ms | {r['ours']['non2xx']} | {r['ratio']:.2f} | {r['warm']} s |"
+            for index, r in enumerate(rounds, 1))
+        tables.append(f"""{what} ({len(sample.content)} bytes each; nginx serves a static file of that size):
 
-| | requests/s | p50 | p90 | p99 | non-2xx |
-|---|---|---|---|---|---|
-| nginx (static file, {len(sample.content)} bytes) | {ceiling['rps']:,.0f} | {ceiling['p50']:.2f} ms | {ceiling['p90']:.2f} ms | {ceiling['p99']:.2f} ms | {ceiling['non2xx']} |
-| Statusbro | {ours['rps']:,.0f} | {ours['p50']:.2f} ms | {ours['p90']:.2f} ms | {ours['p99']:.2f} ms | {ours['non2xx']} |
+| round | nginx requests/s | nginx p99 | Statusbro requests/s | p50 | p90 | p99 | non-2xx | ratio | warmed for |
+|---|---|---|---|---|---|---|---|---|---|
+{lines}
 
-Ratio **{ratio:.2f}**. Warm after {warm_up_seconds} s of reads.
+Median ratio **{ratio:.2f}**; median p99 {p99:.2f} ms.
 """)
     status_alone = ours_by_name["status"]
     while_writing, written = read_while_writing(server, url, portal)
@@ -384,7 +398,7 @@ database once more, the rest stay cached.
 
 | | requests/s | p50 | p90 | p99 | non-2xx |
 |---|---|---|---|---|---|
-| Statusbro, no writes (above) | {status_alone['rps']:,.0f} | {status_alone['p50']:.2f} ms | {status_alone['p90']:.2f} ms | {status_alone['p99']:.2f} ms | {status_alone['non2xx']} |
+| Statusbro, no writes (the median round above) | {status_alone['rps']:,.0f} | {status_alone['p50']:.2f} ms | {status_alone['p90']:.2f} ms | {status_alone['p99']:.2f} ms | {status_alone['non2xx']} |
 | Statusbro, {WRITES_PER_SECOND} writes/s | {while_writing['rps']:,.0f} | {while_writing['p50']:.2f} ms | {while_writing['p90']:.2f} ms | {while_writing['p99']:.2f} ms | {while_writing['non2xx']} |
 
 Events posted during the run, by answer: {', '.join(f"{count} × {code}" for code, count in sorted(written.items()))} (409: a transition
@@ -393,12 +407,13 @@ the rules forbid, kept as a dead letter; it changes no case). Reads: **{while_wr
     details = f"""### Status reads against nginx
 
 Each read with an `apikey`: the wrk script against nginx serving a static file of the same size,
-then against Statusbro, wrk with 2 threads and {CONNECTIONS} connections for {DURATION} s each, in the
-same run. Before Statusbro's run, the same reads warm it up in 2 s rounds until a round makes
+then against Statusbro, wrk with 2 threads and {CONNECTIONS} connections for {READ_SECONDS} s each, in
+{READ_ROUNDS} alternating rounds; the summary gives the round of the median ratio and the median p99.
+Before each of Statusbro's runs, the same reads warm it up in 2 s rounds until a round makes
 (almost) no database reads: what is measured is the steady state of portals polling cases they
-polled before, every case in the cache. Cached cases expire 60 s after they were read from the
-database (the bound on a lost change notification), so a process re-reads each polled case once a
-minute; the measured run ends within that minute.
+polled before, every case in the cache. Cached cases expire 54–60 s after they were read from the
+database (the bound on a lost change notification), so a process re-reads each polled case about
+once a minute; a later round can include some of those re-reads.
 
 """ + "\n".join(tables) + f"""
 Statusbro's resident memory after the runs: {rss:.0f} MB.
